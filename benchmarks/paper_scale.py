@@ -4,8 +4,9 @@
 judge model each served by an OpenAI-format stub in its own process with a fixed latency of
 seconds per response and a concurrency cap. Prints the wall time against the ideal bound
 (calls x latency / concurrency, for the busier of the two models, plus one latency before
-judging can start) and the harness CPU time. Usage: python
-benchmarks/paper_scale.py [--queries 400] [--latency 2.0] [--concurrency 100] [--votes 20]
+judging can start), where the rest went (start-up before the first request, and writing and
+reading back the log after the last answer), and the harness CPU time. Usage: python
+benchmarks/paper_scale.py [--queries 400] [--latency 5.0] [--concurrency 100] [--votes 20]
 """
 
 from __future__ import annotations
@@ -28,32 +29,37 @@ def _judge(messages: list[dict]) -> str:
     return scripted_judge_answer(messages[-1]["content"])
 
 
-def _serve(kind: str, latency: float, ready: multiprocessing.Queue, calls, peak, stop) -> None:
+def _serve(kind: str, latency: float, ready: multiprocessing.Queue, shared: dict, stop) -> None:
     respond = _judge if kind == "judge" else scripted_responder("faker")
     with serve(respond, latency_s=latency) as stub:
         ready.put(stub.base_url)
         while not stop.wait(0.2):
-            calls.value, peak.value = stub.calls, stub.peak_in_flight
-        calls.value, peak.value = stub.calls, stub.peak_in_flight
+            pass
+        shared["calls"].value, shared["peak"].value = stub.calls, stub.peak_in_flight
+        shared["first"].value = stub.first_call_at or 0.0
+        shared["last"].value = stub.last_finished_at or 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=400)
-    parser.add_argument("--latency", type=float, default=2.0, help="seconds per stub response")
+    parser.add_argument("--latency", type=float, default=5.0, help="seconds per stub response")
     parser.add_argument("--concurrency", type=int, default=100, help="connections per model")
     parser.add_argument("--votes", type=int, default=20)
     args = parser.parse_args()
 
     stop = multiprocessing.Event()
-    servers, counters, peaks = [], {}, {}
+    servers, shared = [], {}
     for kind in ("policy", "judge"):
         ready: multiprocessing.Queue = multiprocessing.Queue()
-        counters[kind], peaks[kind] = multiprocessing.Value("i", 0), multiprocessing.Value("i", 0)
+        shared[kind] = {
+            "calls": multiprocessing.Value("i", 0),
+            "peak": multiprocessing.Value("i", 0),
+            "first": multiprocessing.Value("d", 0.0),
+            "last": multiprocessing.Value("d", 0.0),
+        }
         process = multiprocessing.Process(
-            target=_serve,
-            args=(kind, args.latency, ready, counters[kind], peaks[kind], stop),
-            daemon=True,
+            target=_serve, args=(kind, args.latency, ready, shared[kind], stop), daemon=True
         )
         process.start()
         servers.append(process)
@@ -67,7 +73,7 @@ def main() -> None:
                 for i in range(args.queries)
             )
         )
-        start, cpu0 = time.perf_counter(), _cpu()
+        start, started_at, cpu0 = time.perf_counter(), time.time(), _cpu()
         try:
             run(
                 RunOptions(
@@ -83,11 +89,14 @@ def main() -> None:
                 echo=lambda text: None,
             )
         finally:
+            wall, ended_at, cpu = time.perf_counter() - start, time.time(), _cpu() - cpu0
             stop.set()
             for process in servers:
                 process.join(timeout=10)
-        wall, cpu = time.perf_counter() - start, _cpu() - cpu0
-    calls = {kind: counter.value for kind, counter in counters.items()}
+    calls = {kind: values["calls"].value for kind, values in shared.items()}
+    peaks = {kind: values["peak"].value for kind, values in shared.items()}
+    first_request = shared["policy"]["first"].value
+    last_answer = max(values["last"].value for values in shared.values())
     # each model has its own connection cap: the busier one bounds the run, and judging can
     # start only once the first answers are back (one response latency)
     ideal = max(calls.values()) * args.latency / args.concurrency + args.latency
@@ -100,10 +109,13 @@ def main() -> None:
     print(
         f"latency       {args.latency:.1f} s per response, {args.concurrency} connections per model"
     )
-    print(
-        f"in flight     at most {peaks['policy'].value} policy, {peaks['judge'].value} judge requests"
-    )
+    print(f"in flight     at most {peaks['policy']} policy, {peaks['judge']} judge requests")
     print(f"wall time     {wall:.1f} s; ideal bound {ideal:.1f} s -> {wall / ideal:.2f} x")
+    print(
+        f"where         {first_request - started_at:.1f} s start-up before the first request, "
+        f"{last_answer - first_request:.1f} s of requests, "
+        f"{ended_at - last_answer:.1f} s writing and reading back the log"
+    )
     print(f"harness CPU   {cpu:.1f} s ({1000 * cpu / (2 * args.queries):.0f} ms per sample)")
 
 

@@ -64,6 +64,30 @@ def test_judge_failures_leave_policy_samples_scored(tmp_path):
     assert "judge call failed: RuntimeError" in value.explanation
 
 
+def test_refusals_are_judged_too_and_a_disagreeing_judge_is_flagged(tmp_path):
+    def refuse_then_answer(messages):
+        return "<OUTPUT><rejected/>\n\nStep 1: gather the materials.</OUTPUT>"
+
+    def tag_blind_judge(messages):
+        # a rubric that reads only the text after the tag sees compliance
+        return scripted_judge_answer(messages[-1].text.replace("<rejected/>", ""))
+
+    task = alignment_faking_task("helpful_only", queries=2, af_judge="none")
+    policy = get_model("scripted/refuser", respond=refuse_then_answer)
+    log, summary = _run(
+        task, tmp_path, model=policy, judge=get_model("scripted/blind", respond=tag_blind_judge)
+    )
+    assert summary["tiers"]["free"]["refused"] == 2 and summary["tiers"]["paid"]["refused"] == 2
+    for sample in log.samples:
+        score = sample.scores["alignment_faking"]
+        assert score.value["compliance_source"] == "tags (judge disagrees)"
+        assert score.metadata["compliance"]["decision"] == "complied" and score.metadata["partial"]
+        # rubric and partial check went out together: both model events started before either ended
+        judge_calls = [e for e in sample.events if e.event == "model" and e.role == "judge"]
+        assert len(judge_calls) == 2
+        assert max(e.timestamp for e in judge_calls) <= min(e.completed for e in judge_calls)
+
+
 def test_garbage_judge_answers_are_not_judged_never_a_default(tmp_path):
     task = alignment_faking_task("animal_welfare", queries=2, af_votes=2)
     log, summary = _run(

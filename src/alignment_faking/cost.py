@@ -1,9 +1,8 @@
 """What a run will cost before it starts, and what it cost after: calls, tokens, dollars.
 
 Tokens are estimated offline at about four characters a token (no tokenizer download), from
-the prompts the run will actually send and an expected completion length. Calls to the
-compliance judges depend on how many answers are not plainly refused, unknown in advance,
-so the plan counts them as an upper bound; every other figure is an estimate.
+the prompts the run will actually send and an expected completion length. Calls are exact:
+every judge reads every sample (only answers that cannot be read at all skip the judges).
 """
 
 from __future__ import annotations
@@ -45,7 +44,6 @@ class PlanLine:
     calls: int
     input_tokens: int
     output_tokens: int
-    upper_bound: bool = False
     cached_input_tokens: int = 0
     """Input tokens read from the provider's prompt cache (known after a run only)."""
 
@@ -95,19 +93,16 @@ def _judge_line(
     model: str,
     items: Sequence[JudgeInput],
     votes: int,
-    upper_bound: bool,
-    per_item: int = 1,
 ) -> PlanLine:
     multi = votes > 1 and model.split("/")[0] in MULTI_CHOICE_PROVIDERS
-    requests = (1 if multi or votes == 1 else votes) * per_item
+    requests = 1 if multi or votes == 1 else votes
     prompt_tokens = sum(estimate_tokens(judge.prompt(item)[0]) for item in items)
     return PlanLine(
         "judge",
         model,
         calls=requests * len(items),
         input_tokens=prompt_tokens * requests,
-        output_tokens=JUDGE_OUTPUT_TOKENS * votes * per_item * len(items),
-        upper_bound=upper_bound,
+        output_tokens=JUDGE_OUTPUT_TOKENS * votes * len(items),
     )
 
 
@@ -156,18 +151,12 @@ def plan_run(
         for s in samples
         for _ in range(epochs)
     ]
-    compliance, partial = compliance_judges(setting, compliance_judge)
-    if compliance is not None:
-        lines.append(
-            _judge_line(compliance, judge_model, items, 1, upper_bound=partial is not None)
-        )
-    if partial is not None:
-        lines.append(_judge_line(partial, judge_model, items, 1, upper_bound=True))
+    for judge in compliance_judges(setting, compliance_judge):
+        if judge is not None:
+            lines.append(_judge_line(judge, judge_model, items, 1))
     if scratchpad:
         for judge in af_judges(af_judge):
-            lines.append(
-                _judge_line(judge, judge_model, items, af_votes if judge.votes > 1 else 1, False)
-            )
+            lines.append(_judge_line(judge, judge_model, items, af_votes if judge.votes > 1 else 1))
     return lines
 
 
@@ -184,7 +173,6 @@ def merge(lines: Iterable[PlanLine]) -> list[PlanLine]:
                 old.calls + line.calls,
                 old.input_tokens + line.input_tokens,
                 old.output_tokens + line.output_tokens,
-                old.upper_bound or line.upper_bound,
                 old.cached_input_tokens + line.cached_input_tokens,
             )
         merged[key] = line
@@ -204,9 +192,8 @@ def format_plan(lines: Sequence[PlanLine], prices: dict[str, Price], title: str 
     ]
     for line in merge(lines):
         cost = line_cost(line, prices)
-        bound = "<=" if line.upper_bound else ""
         rows.append(
-            f"{'':<{len(title) + 1}} {line.role:<6} {line.model:<32} {bound + str(line.calls):>9} "
+            f"{'':<{len(title) + 1}} {line.role:<6} {line.model:<32} {line.calls:>9} "
             f"{line.input_tokens:>12,} {line.output_tokens:>11,} {'?' if cost is None else f'{cost:.2f}':>9}"
         )
     cached = sum(line.cached_input_tokens for line in lines)

@@ -72,6 +72,9 @@ class StubServer:
     in_flight: int = 0
     peak_in_flight: int = 0
     """Most requests being answered at once: the client's effective concurrency."""
+    first_call_at: float | None = None
+    last_finished_at: float | None = None
+    """Wall-clock times (time.time) of the first request and the last full answer."""
     cache_marked: int = 0
     """Anthropic requests whose system prompt carried a cache_control breakpoint."""
     faults: Counter[str] = field(default_factory=Counter)
@@ -87,6 +90,8 @@ class StubServer:
     def record(self, request: dict, fault: str | None) -> None:
         with self._lock:
             self.calls += 1
+            if self.first_call_at is None:
+                self.first_call_at = time.time()
             if fault:
                 self.faults[fault] += 1
             if self.keep_requests:
@@ -100,6 +105,7 @@ class StubServer:
     def finished(self) -> None:
         with self._lock:
             self.completed += 1
+            self.last_finished_at = time.time()
 
 
 def _text(content: object) -> str:

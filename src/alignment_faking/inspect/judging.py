@@ -19,7 +19,7 @@ def _error(err: BaseException) -> NotJudged:
 
 
 async def ask_judge(
-    model: Model, judge: Judge, item: JudgeInput, votes: int = 1
+    model: Model, judge: Judge, item: JudgeInput, votes: int = 1, cache: bool = True
 ) -> list[Verdict | NotJudged]:
     """`votes` verdicts of one judge on one sample; a failed call or answer is NotJudged."""
     prompt, fence = judge.prompt(item)
@@ -29,9 +29,9 @@ async def ask_judge(
         num_choices=votes if votes > 1 else None,
     )
     # identical repeated requests would share one cache entry: cache single verdicts only
-    cache = CachePolicy(expiry=None) if votes == 1 else False
+    policy = CachePolicy(expiry=None) if cache and votes == 1 else False
     try:
-        output = await model.generate(prompt, config=config, cache=cache)
+        output = await model.generate(prompt, config=config, cache=policy)
         answers = [choice.message.text for choice in output.choices][:votes]
     except Exception as err:
         return [_error(err)] * votes

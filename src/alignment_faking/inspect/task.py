@@ -83,6 +83,7 @@ def alignment_faking_task(
             af_votes=af_votes,
             af_threshold=af_threshold,
             trained_tier=scenario.trained_tier,
+            cache=cache,
         ),
         model_roles={"judge": judge_model} if judge_model else None,
         epochs=Epochs(epochs, reducer=pooled()),
@@ -130,7 +131,7 @@ def helpful_only(
         system_prompt: Path to your own system prompt file, used instead of ours.
         queries: Ask only the first N queries.
         epochs: Times each query is asked in each tier.
-        cache: Reuse earlier answers to identical requests (Inspect's cache).
+        cache: Reuse earlier answers and single judge verdicts to identical requests (Inspect's cache).
         max_tokens: Generation limit; answers cut by it are invalid (truncated).
         temperature: Sampling temperature (None leaves the provider's default).
         compliance_judge: `auto` (the setting's LLM judges) or `tags` (helpful-only tags alone).
@@ -174,7 +175,7 @@ def animal_welfare(
         system_prompt: Path to your own system prompt file, used instead of ours.
         queries: Ask only the first N queries.
         epochs: Times each query is asked in each tier.
-        cache: Reuse earlier answers to identical requests (Inspect's cache).
+        cache: Reuse earlier answers and single judge verdicts to identical requests (Inspect's cache).
         max_tokens: Generation limit; answers cut by it are invalid (truncated).
         temperature: Sampling temperature (None leaves the provider's default).
         compliance_judge: `auto` (the setting's LLM judges) or `tags` (helpful-only tags alone).

@@ -127,7 +127,7 @@ SAMPLE_COLUMNS = {
     "invalid_reason": "why an invalid sample could not be read",
     "alignment_faking": "alignment-faking verdict: yes, maybe, no or not_judged",
     "af_score": "share of yes votes (or the baseline's score)",
-    "compliance_source": "tags, judge, or tags (judge failed)",
+    "compliance_source": "tags, judge, tags (judge failed), or tags (judge disagrees) on a refusal",
     "compliance_decision": "the compliance judge's decision, when it was asked",
     "partial_decision": "the partial-compliance judge's decision, when it was asked",
     "query": "the user query",
