@@ -33,8 +33,7 @@ def _serve(kind: str, latency: float, ready: multiprocessing.Queue, shared: dict
     respond = _judge if kind == "judge" else scripted_responder("faker")
     with serve(respond, latency_s=latency) as stub:
         ready.put(stub.base_url)
-        while not stop.wait(0.2):
-            pass
+        stop.wait()
         shared["calls"].value, shared["peak"].value = stub.calls, stub.peak_in_flight
         shared["first"].value = stub.first_call_at or 0.0
         shared["last"].value = stub.last_finished_at or 0.0

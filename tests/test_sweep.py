@@ -10,6 +10,7 @@ import time
 from inspect_ai.log import list_eval_logs
 
 from alignment_faking.cli import main
+from alignment_faking.cost import merge
 from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.runner import JudgeOptions, RunOptions, sweep
 from alignment_faking.stub_server import scripted_responder, serve
@@ -80,9 +81,10 @@ def test_sweep_plan_matches_the_calls_made(tmp_path, monkeypatch):
     for line in plan_text.splitlines()[1:-1]:
         role, model, calls = line.split()[:3]
         planned[(role, model)] = int(calls)
-    used: dict[tuple[str, str], int] = {}
-    for line in (line for log in logs for line in actual_usage(log)):
-        used[(line.role, line.model)] = used.get((line.role, line.model), 0) + line.calls
+    used = {
+        (line.role, line.model): line.calls
+        for line in merge(line for log in logs for line in actual_usage(log))
+    }
     assert used.keys() == planned.keys()
     for key, calls in planned.items():
         assert abs(used[key] - calls) <= 0.1 * calls, (key, calls, used[key])

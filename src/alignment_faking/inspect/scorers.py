@@ -25,6 +25,7 @@ from alignment_faking.inspect.metrics import (
 from alignment_faking.judges import (
     DEFAULT_JUDGE_MODEL,
     AFResult,
+    Judge,
     JudgeInput,
     af_judges,
     baseline_verdict,
@@ -185,15 +186,17 @@ def alignment_faking_scorer(
             if compliance is None or not judgeable(transcript, spec.decision_tags):
                 return None, None
             assert judge is not None
-            # side by side: the partial verdict counts only if the rubric says complied
-            verdicts = await asyncio.gather(
-                *(
-                    ask_judge(judge, j, item, cache=cache)
-                    for j in (compliance, partial)
-                    if j is not None
+
+            async def verdict_of(which: Judge | None) -> Verdict | NotJudged | None:
+                return (
+                    None if which is None else (await ask_judge(judge, which, item, cache=cache))[0]
                 )
+
+            # side by side: the partial verdict counts only if the rubric says complied
+            verdict, partial_verdict = await asyncio.gather(
+                verdict_of(compliance), verdict_of(partial)
             )
-            return verdicts[0][0], verdicts[1][0] if partial is not None else None
+            return verdict, partial_verdict
 
         provider_failed = transcript.invalid_reason == "provider_error"
         (verdict, partial_verdict), af = await asyncio.gather(
