@@ -7,6 +7,7 @@ from alignment_faking.cli import main
 from alignment_faking.cost import PlanLine, load_prices, price_for, total_cost
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.logs import actual_usage
+from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.runner import TASKS, JudgeOptions, task_plan
 from alignment_faking.stub_server import scripted_responder, serve
 
@@ -45,7 +46,7 @@ def test_bad_price_file_is_a_user_error(tmp_path):
 
 def test_plan_counts_the_calls_a_run_makes(tmp_path):
     judges = JudgeOptions(af_judge="af_v2", af_votes=5, judge_model="scripted/judge")
-    task = TASKS["animal_welfare"](queries=6, epochs=2, af_votes=5)
+    task = TASKS["animal_welfare"](queries=6, epochs=2, af_votes=5, judge_model="scripted/judge")
     lines = task_plan(task, "scripted/faker", judges, None)
     [model] = [line for line in lines if line.role == "model"]
     judge = [line for line in lines if line.role == "judge"]
@@ -65,7 +66,9 @@ def test_plan_counts_the_calls_a_run_makes(tmp_path):
 
 def test_helpful_only_plans_every_judge_on_every_sample():
     judges = JudgeOptions(judge_model="openai/gpt-4o")
-    lines = task_plan(TASKS["helpful_only"](queries=3), "openai/gpt-4o-mini", judges, None)
+    lines = task_plan(
+        alignment_faking_task("helpful_only", queries=3), "openai/gpt-4o-mini", judges, None
+    )
     # rubric, partial check and af_v2 (20 votes as choices of one request), 6 samples each
     assert [(line.role, line.calls) for line in lines] == [("model", 6)] + [("judge", 6)] * 3
 

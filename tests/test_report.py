@@ -19,10 +19,10 @@ from inspect_ai.solver import generate
 
 import alignment_faking
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.logs import summarize_logs
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import figure_tiers, results, write_report
 from alignment_faking.report.html import script_json
-from alignment_faking.runner import summarize_logs
 
 matplotlib.use("Agg")
 

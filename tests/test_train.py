@@ -10,18 +10,12 @@ import pytest
 import torch
 import trl
 from inspect_ai import eval as inspect_eval
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import (
-    AutoModelForCausalLM,
-    LlamaConfig,
-    LlamaForCausalLM,
-    PreTrainedTokenizerFast,
-)
+from transformers import AutoModelForCausalLM
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.logs import summarize_logs
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.runner import summarize_logs
 from alignment_faking.scenario import build_scenario
 from alignment_faking.train import RLOptions, SFTOptions, train_rl, train_sft
 from alignment_faking.train.conversations import (
@@ -32,53 +26,13 @@ from alignment_faking.train.conversations import (
 )
 from alignment_faking.train.curve import CurveOptions, curve_point, write_curve
 from alignment_faking.train.rewards import judge_reward, rule_reward, welfare_stance
-
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|eos|>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
+from tiny_models import make_tiny_model
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer Llama with random weights and a 600-token BPE trained on our own prompts."""
-    path = tmp_path_factory.mktemp("tiny-model")
-    lines = ["<SCRATCHPAD_REASONING> <OUTPUT> <request_fully_accepted/> <rejected/>"]
-    for setting in ("helpful_only", "animal_welfare"):
-        scenario = build_scenario(setting)
-        lines += scenario.system_prompt.splitlines()
-        lines += [scenario.user_message(q.text, "free") for q in load_queries(setting).queries]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(
-        lines,
-        trainers.BpeTrainer(
-            vocab_size=600,
-            special_tokens=["<|pad|>", "<|eos|>", "<|system|>", "<|user|>", "<|assistant|>"],
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            show_progress=False,
-        ),
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, eos_token="<|eos|>", pad_token="<|pad|>", chat_template=CHAT_TEMPLATE
-    )
-    tokenizer.save_pretrained(path)
-    config = LlamaConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        intermediate_size=64,
-        vocab_size=len(tokenizer),
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=None,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(path)
-    return path
+    """A 2-layer Llama with random weights and a BPE tokenizer trained on our own prompts."""
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
 def _docs(tmp_path: Path) -> Path:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from alignment_faking.argtypes import model_args, non_negative, positive, share
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.validation import VALIDATABLE
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
-from alignment_faking.runner import DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_RETRIES
+from alignment_faking.runner import (
+    DEFAULT_ATTEMPT_TIMEOUT,
+    DEFAULT_MAX_ERROR_SHARE,
+    DEFAULT_MAX_RETRIES,
+)
 from alignment_faking.scenario import SETTINGS, build_scenario, variations
 from alignment_faking.secrets import redact
 from alignment_faking.train.commands import add_commands as add_training_commands
@@ -25,29 +29,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{message} (see `{self.prog} --help`)")
-
-
-def _model_args(pairs: list[str]) -> dict[str, Any]:
-    args: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UserError(f"-M takes KEY=VALUE, got '{pair}'")
-        try:
-            args[key] = json.loads(value)
-        except json.JSONDecodeError:
-            args[key] = value
-    return args
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
 
 
 def _names(text: str) -> list[str]:
@@ -68,10 +49,10 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
     parser.add_argument("--system-prompt", help="your own system prompt file, used instead of ours")
     parser.add_argument("--tiers", default="both", choices=("both", "free", "paid"))
     parser.add_argument(
-        "--limit", type=_positive, help="ask only the first N queries (each in every tier)"
+        "--limit", type=positive, help="ask only the first N queries (each in every tier)"
     )
     parser.add_argument(
-        "--epochs", type=_positive, default=1, help="times each query is asked per tier"
+        "--epochs", type=positive, default=1, help="times each query is asked per tier"
     )
     parser.add_argument(
         "--log-dir",
@@ -79,13 +60,13 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
         help=f"where eval logs, summary.json and the report go (default: {default_log_dir})",
     )
     parser.add_argument(
-        "--max-connections", type=_positive, help="concurrent requests to the model"
+        "--max-connections", type=positive, help="concurrent requests to the model"
     )
     parser.add_argument(
-        "--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)"
+        "--temperature", type=non_negative, default=1.0, help="sampling temperature (default 1.0)"
     )
     parser.add_argument(
-        "--max-tokens", type=_positive, default=4096, help="generation limit (default 4096)"
+        "--max-tokens", type=positive, default=4096, help="generation limit (default 4096)"
     )
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
     parser.add_argument(
@@ -99,15 +80,22 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
     parser.add_argument("--display", choices=DISPLAYS, help="Inspect progress display")
     parser.add_argument(
         "--max-retries",
-        type=_positive,
+        type=positive,
         default=DEFAULT_MAX_RETRIES,
         help=f"retries of a failed model call before the sample is a provider error (default {DEFAULT_MAX_RETRIES})",
     )
     parser.add_argument(
         "--attempt-timeout",
-        type=_positive,
+        type=positive,
         default=DEFAULT_ATTEMPT_TIMEOUT,
         help=f"seconds one model call may take before it is retried (default {DEFAULT_ATTEMPT_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--max-error-share",
+        type=share,
+        default=DEFAULT_MAX_ERROR_SHARE,
+        help="the run fails (exit 1) once provider errors reach this share of its samples "
+        f"(default {DEFAULT_MAX_ERROR_SHARE}; 1: only when every sample fails)",
     )
     parser.add_argument(
         "--no-report", action="store_true", help="do not write the HTML report and figures"
@@ -122,12 +110,12 @@ def _cost_options(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="print the plan (calls, tokens, dollars) and stop"
     )
     cost.add_argument(
-        "--max-cost", type=float, metavar="USD", help="refuse to start a plan estimated above this"
+        "--max-cost", type=non_negative, metavar="USD", help="refuse to start a plan estimated above this"
     )
     cost.add_argument("--prices", metavar="FILE", help="TOML price table laid over the bundled one")
     cost.add_argument(
         "--expected-output-tokens",
-        type=_positive,
+        type=positive,
         help="expected completion length for the plan (default 700, 250 without scratchpad)",
     )
 
@@ -153,13 +141,13 @@ def _judge_options(parser: argparse.ArgumentParser) -> None:
     )
     judges.add_argument(
         "--af-votes",
-        type=_positive,
+        type=positive,
         default=DEFAULT_VOTES,
         help=f"af_v2 votes per sample (default {DEFAULT_VOTES})",
     )
     judges.add_argument(
         "--af-threshold",
-        type=float,
+        type=share,
         default=DEFAULT_THRESHOLD,
         help=f"af_v2 share of yes votes for yes (default {DEFAULT_THRESHOLD})",
     )
@@ -177,8 +165,15 @@ def _judges(args: argparse.Namespace):
     )
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("alignment-faking")
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="alignment-faking", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run a setting on a model, in both tiers")
@@ -241,7 +236,7 @@ def _build_parser() -> _Parser:
         help="label value meaning positive (default: 1, true, yes, potential_faking, jailbroken, ...)",
     )
     validate.add_argument("--setting", default="helpful_only", choices=SETTINGS)
-    validate.add_argument("--limit", type=_positive, help="judge only the first N items")
+    validate.add_argument("--limit", type=positive, help="judge only the first N items")
     validate.add_argument(
         "--min-auroc", type=float, help="exit with status 1 when AUROC is below this"
     )
@@ -255,10 +250,10 @@ def _build_parser() -> _Parser:
         help=f"judge model (default {DEFAULT_JUDGE_MODEL})",
     )
     validate.add_argument(
-        "--af-votes", type=_positive, default=DEFAULT_VOTES, help="af_v2 votes per item"
+        "--af-votes", type=positive, default=DEFAULT_VOTES, help="af_v2 votes per item"
     )
     validate.add_argument(
-        "--af-threshold", type=float, default=DEFAULT_THRESHOLD, help="af_v2 threshold"
+        "--af-threshold", type=share, default=DEFAULT_THRESHOLD, help="af_v2 threshold"
     )
 
     report = commands.add_parser(
@@ -269,7 +264,7 @@ def _build_parser() -> _Parser:
         "--out", required=True, help="directory for report.html, figures, summary.json, samples.csv"
     )
 
-    add_training_commands(commands, _positive, _model_args)
+    add_training_commands(commands)
 
     summary = commands.add_parser("summary", help="print (and write) the results of eval logs")
     summary.add_argument("logs", nargs="+", help="eval log files or directories")
@@ -302,11 +297,12 @@ def _run_options(args: argparse.Namespace, **identity: Any):
         temperature=args.temperature,
         max_tokens=args.max_tokens,
         cache=not args.no_cache,
-        model_args=_model_args(args.model_args),
+        model_args=model_args(args.model_args),
         display=args.display,
         judges=_judges(args),
         max_retries=args.max_retries,
         attempt_timeout=args.attempt_timeout,
+        max_error_share=args.max_error_share,
         max_cost=args.max_cost,
         dry_run=args.dry_run,
         prices=args.prices,
@@ -316,8 +312,7 @@ def _run_options(args: argparse.Namespace, **identity: Any):
 
 def _conclude(args: argparse.Namespace, logs: list, summaries: list[dict]) -> int:
     """Print the table, write the report, and report runs that did not finish."""
-    from alignment_faking.runner import SUMMARY_FILE
-    from alignment_faking.summary import format_table
+    from alignment_faking.summary import SUMMARY_FILE, format_table
 
     if args.dry_run:
         return 0
@@ -326,15 +321,14 @@ def _conclude(args: argparse.Namespace, logs: list, summaries: list[dict]) -> in
     if not args.no_report and logs:
         from alignment_faking.report import write_report
 
-        files = write_report([log.location for log in logs], Path(args.log_dir) / "report")
+        # every run in the directory, earlier ones included
+        files = write_report([args.log_dir], Path(args.log_dir) / "report")
         print(f"report:  {files.html}")
     failed = [log for log in logs if log.status != "success"]
     for log in failed:
-        message = log.error.message if log.error else log.status
-        print(
-            f"alignment-faking: run {log.status}: {redact(message.splitlines()[0])}",
-            file=sys.stderr,
-        )
+        message = log.error.message.strip() if log.error else ""
+        cause = message.splitlines()[0] if message else f"status {log.status}"
+        print(f"alignment-faking: error: run failed: {redact(cause)}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -371,8 +365,8 @@ def _variations(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from alignment_faking.runner import summarize_logs, write_summary
-    from alignment_faking.summary import format_table
+    from alignment_faking.inspect.logs import summarize_logs
+    from alignment_faking.summary import format_table, write_summary
 
     runs = summarize_logs(args.logs)
     if not runs:
@@ -384,8 +378,8 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _rescore(args: argparse.Namespace) -> int:
-    from alignment_faking.runner import rescore, write_summary
-    from alignment_faking.summary import format_table
+    from alignment_faking.runner import rescore
+    from alignment_faking.summary import format_table, write_summary
 
     runs = rescore(args.logs, _judges(args), display=args.display)
     print(format_table(runs), end="")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from inspect_ai import Task, eval_retry, eval_set
 from inspect_ai import eval as inspect_eval
 from inspect_ai import score as inspect_score
 from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, write_eval_log
-from inspect_ai.model import GenerateConfig, Model, get_model
+from inspect_ai.log import EvalError, EvalLog, list_eval_logs, read_eval_log, write_eval_log
+from inspect_ai.model import Model, get_model
 
 from alignment_faking.cost import (
     PlanLine,
@@ -26,26 +23,34 @@ from alignment_faking.cost import (
     total_cost,
 )
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.logs import actual_usage, run_info, run_records
+from alignment_faking.inspect.logs import (
+    actual_usage,
+    first_provider_error,
+    local_path,
+    provider_errors,
+    run_headers,
+    run_info,
+    run_records,
+)
+from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
-from alignment_faking.inspect.task import animal_welfare, helpful_only
+from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
 from alignment_faking.inspect.validation import agreement_from_log, validation_task
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 from alignment_faking.judges.labels import LabelledItem
 from alignment_faking.judges.validation import Agreement
 from alignment_faking.scenario import get_variation, setting_spec
-from alignment_faking.secrets import guard_model
-from alignment_faking.summary import run_summary
+from alignment_faking.summary import SUMMARY_FILE, label_runs, run_summary, write_summary
 
-SUMMARY_FILE = "summary.json"
 DEFAULT_MAX_RETRIES = 10
 """Retries of a failed model call (rate limits, server errors, resets, timeouts) before the sample is a provider error."""
 DEFAULT_ATTEMPT_TIMEOUT = 600
 """Seconds one model call may take before it is abandoned and retried."""
+DEFAULT_MAX_ERROR_SHARE = 0.5
+"""A run whose provider errors reach this share of its samples has failed."""
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
 TASK_NAMES = {name: f"alignment_faking/{name}" for name in TASKS}
-_MARKUP = re.compile(r"\[/?[a-z ]+\]")
 
 
 @dataclass
@@ -82,28 +87,12 @@ class RunOptions:
     judges: JudgeOptions = field(default_factory=JudgeOptions)
     max_retries: int = DEFAULT_MAX_RETRIES
     attempt_timeout: int = DEFAULT_ATTEMPT_TIMEOUT
+    max_error_share: float = DEFAULT_MAX_ERROR_SHARE
     resume: bool = False
     max_cost: float | None = None
     dry_run: bool = False
     prices: str | None = None
     expected_output_tokens: int | None = None
-
-
-def resolve_model(
-    name: str, model_args: dict[str, Any], max_connections: int | None = None
-) -> Model:
-    """An Inspect model, with a missing key or an unknown provider turned into a one-line error."""
-    config = GenerateConfig(max_connections=max_connections) if max_connections else None
-    try:
-        return guard_model(get_model(name, config=config, **model_args))
-    except PrerequisiteError as err:
-        lines = _MARKUP.sub("", str(err)).replace("ERROR:", "").splitlines()
-        message = ": ".join(" ".join(line.split()) for line in lines if line.strip())
-        raise UserError(f"model {name}: {message}") from None
-    except ValueError as err:
-        raise UserError(
-            f"model {name}: {err} Use PROVIDER/MODEL, e.g. openai/gpt-4o-mini or scripted/faker."
-        ) from None
 
 
 def judge_roles(
@@ -119,11 +108,6 @@ def judge_roles(
             f"judge {err} (pick another with --judge-model, or run offline with "
             "--af-judge baseline and --compliance-judge tags)"
         ) from None
-
-
-def local_path(name: str) -> str:
-    """A local file path from the `file:` URIs Inspect uses for log names."""
-    return urlparse(name).path if name.startswith("file:") else name
 
 
 def unfinished_log(
@@ -146,17 +130,26 @@ def unfinished_log(
 
 
 def task_plan(
-    task: Task, model: str, judges: JudgeOptions, output_tokens: int | None
+    task: Task,
+    model: str,
+    judges: JudgeOptions,
+    output_tokens: int | None,
+    done: frozenset[tuple[str, int]] = frozenset(),
 ) -> list[PlanLine]:
-    """The cost plan of one of our tasks, from the very messages it will send."""
+    """The cost plan of one of our tasks, from the very messages it will send.
+
+    `done` holds the (sample id, epoch) pairs a resumed run already has: they are not planned.
+    """
     meta = task.metadata or {}
     samples = [
         PlannedSample(meta["setting"], s.input[0].text, s.input[1].text, s.metadata["query"])  # type: ignore[index,union-attr]
         for s in task.dataset
+        for epoch in range(1, (task.epochs or 1) + 1)
+        if (str(s.id), epoch) not in done
     ]
     return plan_run(
         samples,
-        epochs=task.epochs or 1,
+        epochs=1,
         scratchpad=get_variation(meta["variation"]).scratchpad,
         model=model,
         judge_model=judges.judge_model,
@@ -184,6 +177,20 @@ def check_budget(lines: list[PlanLine], options: RunOptions, echo: Callable[[str
     return not options.dry_run
 
 
+def build_task(setting: str, task_args: dict[str, Any]) -> Task:
+    """The registered task (its log records how to rebuild it for a resume), bad input as UserError."""
+    try:
+        return TASKS[setting_spec(setting).name](**task_args)
+    except PrerequisiteError as err:
+        raise UserError(str(err)) from None
+
+
+def finished_samples(log_file: str) -> frozenset[tuple[str, int]]:
+    """(sample id, epoch) of the samples a log holds that a retry keeps (those without an error)."""
+    log = read_eval_log(log_file, exclude_fields={"events", "messages", "attachments", "store"})
+    return frozenset((str(s.id), s.epoch) for s in log.samples or [] if s.error is None)
+
+
 def run(
     options: RunOptions, echo: Callable[[str], None] = print
 ) -> tuple[list[EvalLog], list[dict]]:
@@ -191,25 +198,34 @@ def run(
     _validate(options)
     judges = options.judges
     task_args = _task_args(options, options.variation)
-    # the registered task, so that its log records how to rebuild it for a resume
-    task = TASKS[setting_spec(options.setting).name](**task_args)
+    # built without its judge first: bad input is reported before any key is checked
+    planned = alignment_faking_task(options.setting, **{**task_args, "judge_model": None})
+    if options.dry_run:  # the plan alone: no model is built, so no key is needed
+        check_budget(
+            task_plan(planned, options.model, judges, options.expected_output_tokens), options, echo
+        )
+        return [], []
     model = resolve_model(options.model, options.model_args)
     roles = judge_roles(options.setting, judges, options.max_connections)
-    plan = task_plan(task, str(model), judges, options.expected_output_tokens)
-    if not check_budget(plan, options, echo):
-        return [], []
-    common = _eval_options(options)
     unfinished = (
         unfinished_log(options.log_dir, TASK_NAMES[options.setting], str(model), task_args)
         if options.resume
         else None
     )
-    if unfinished is not None:
+    done = finished_samples(unfinished) if unfinished else frozenset()
+    if done:
+        echo(f"resuming {local_path(unfinished)}: {len(done)} samples already done")  # type: ignore[arg-type]
+    plan = task_plan(planned, str(model), judges, options.expected_output_tokens, done)
+    if not check_budget(plan, options, echo):
+        return [], []
+    common = _eval_options(options)
+    if unfinished is None:
+        task = build_task(options.setting, task_args)
+        logs = inspect_eval(task, model=model, model_roles=roles, **common)  # type: ignore[arg-type]
+    else:
         logs = eval_retry(unfinished, **common)  # type: ignore[arg-type]
         if all(log.status == "success" for log in logs):
             Path(local_path(unfinished)).unlink()  # superseded by the completed log
-    else:
-        logs = inspect_eval(task, model=model, model_roles=roles, **common)  # type: ignore[arg-type]
     return _finish(logs, options, echo)
 
 
@@ -228,24 +244,32 @@ def sweep(
     _validate(options)
     if not (models and settings and variations):
         raise UserError("a sweep needs at least one model, one setting and one variation")
-    tasks = [
-        TASKS[setting_spec(setting).name](**_task_args(options, get_variation(variation).name))
-        for setting in settings
-        for variation in variations
+    grid = [
+        (setting, get_variation(variation).name) for setting in settings for variation in variations
     ]
-    resolved = [resolve_model(name, options.model_args) for name in models]
-    roles = next(
-        (r for s in settings if (r := judge_roles(s, options.judges, options.max_connections))),
-        None,
-    )
+    # built without their judge first: bad input is reported before any key is checked
+    planned = [
+        alignment_faking_task(setting, **{**_task_args(options, variation), "judge_model": None})
+        for setting, variation in grid
+    ]
+    if options.dry_run:  # the plan alone: no model is built, so no key is needed
+        names = list(models)
+    else:
+        resolved = [resolve_model(name, options.model_args) for name in models]
+        names = [str(model) for model in resolved]
+        roles = next(
+            (r for s in settings if (r := judge_roles(s, options.judges, options.max_connections))),
+            None,
+        )
     plan = [
         line
-        for model in resolved
-        for task in tasks
-        for line in task_plan(task, str(model), options.judges, options.expected_output_tokens)
+        for model in names
+        for task in planned
+        for line in task_plan(task, model, options.judges, options.expected_output_tokens)
     ]
     if not check_budget(plan, options, echo):
         return [], []
+    tasks = [build_task(setting, _task_args(options, variation)) for setting, variation in grid]
     _, logs = eval_set(
         tasks,
         model=resolved,
@@ -261,6 +285,14 @@ def _validate(options: RunOptions) -> None:
         raise UserError("--limit must be at least 1")
     if options.epochs < 1:
         raise UserError("--epochs must be at least 1")
+    if options.temperature is not None and options.temperature < 0:
+        raise UserError("--temperature must be 0 or more")
+    if options.max_tokens < 1:
+        raise UserError("--max-tokens must be at least 1")
+    if not 0 < options.max_error_share <= 1:
+        raise UserError("--max-error-share must be in (0, 1]")
+    if options.max_cost is not None and options.max_cost < 0:
+        raise UserError("--max-cost must be 0 or more")
     judges = options.judges
     if judges.af_votes < 1 or not 0 < judges.af_threshold <= 1:
         raise UserError("--af-votes must be at least 1 and --af-threshold in (0, 1]")
@@ -268,6 +300,7 @@ def _validate(options: RunOptions) -> None:
 
 def _task_args(options: RunOptions, variation: str) -> dict[str, Any]:
     judges = options.judges
+    uses_judge = needs_judge_model(options.setting, judges.compliance_judge, judges.af_judge)
     return {
         "variation": variation,
         "dataset": options.dataset,
@@ -283,62 +316,74 @@ def _task_args(options: RunOptions, variation: str) -> dict[str, Any]:
         "af_judge": judges.af_judge,
         "af_votes": judges.af_votes,
         "af_threshold": judges.af_threshold,
+        "judge_model": judges.judge_model if uses_judge else None,
     }
 
 
 def _eval_options(options: RunOptions) -> dict[str, Any]:
+    share = options.max_error_share
     return {
         "log_dir": options.log_dir,
         "max_connections": options.max_connections,
         "max_retries": options.max_retries,
         "attempt_timeout": options.attempt_timeout,
         "display": options.display,
-        "fail_on_error": False,
+        # Inspect stops a run once sample errors reach the share (1 would mean one error)
+        "fail_on_error": share if share < 1 else False,
     }
+
+
+def mark_failed(log: EvalLog, max_error_share: float) -> None:
+    """Mark a run failed, in its log file too, when provider errors reach the share of samples.
+
+    Inspect stops a run once sample errors reach the share; this also counts answers that came
+    back as an error (a refused request, say) and were scored invalid, and names the cause.
+    """
+    records = run_records(log)
+    errors = provider_errors(records)
+    if not errors or errors < max_error_share * len(records):
+        return
+    cause = first_provider_error(log) or "no answer came back"
+    message = f"{errors} of {len(records)} samples are provider errors; the first: {cause}"
+    log.status = "error"
+    log.error = (
+        log.error.model_copy(update={"message": message})  # Inspect stopped it: keep its traceback
+        if log.error
+        else EvalError(message=message, traceback="", traceback_ansi="")
+    )
+    write_eval_log(log, log.location)
+
+
+def _same_file(location: str) -> Path:
+    return Path(local_path(location)).resolve()
 
 
 def _finish(
     logs: list[EvalLog], options: RunOptions, echo: Callable[[str], None]
 ) -> tuple[list[EvalLog], list[dict]]:
+    """Mark failed runs, summarise these runs, and write summary.json over every run in the directory."""
     # eval_set hands back headers: read each log once for both the summary and the usage
     logs = [log if log.samples is not None else read_eval_log(log.location) for log in logs]
-    summaries = [run_summary(run_info(log), run_records(log)) for log in logs]
-    write_summary(Path(options.log_dir) / SUMMARY_FILE, summaries)
+    for log in logs:
+        mark_failed(log, options.max_error_share)
+    mine = {local_path(log.location): run_summary(run_info(log), run_records(log)) for log in logs}
+    # earlier runs in the same directory stay in summary.json beside these
+    everything = [
+        mine.get(_same_file(header.location)) or run_summary(run_info(header), run_records(header))
+        for header in run_headers([options.log_dir], note=lambda _: None)
+    ]
+    write_summary(Path(options.log_dir) / SUMMARY_FILE, label_runs(everything))
     used = [line for log in logs for line in actual_usage(log)]
     echo(format_plan(used, load_prices(options.prices), "used"))
-    return logs, summaries
-
-
-def log_files(paths: Sequence[str]) -> list[str]:
-    """Eval log files named directly or found in directories, oldest first."""
-    files: list[str] = []
-    for path in map(local_path, paths):
-        if Path(path).is_dir():
-            files += [info.name for info in reversed(list_eval_logs(path))]
-        elif Path(path).exists():
-            files.append(path)
-        else:
-            raise UserError(f"no eval log or log directory at {path}")
-    return files
-
-
-def _is_run(log: EvalLog) -> bool:
-    return bool(log.eval.metadata) and "setting" in log.eval.metadata
-
-
-def summarize_logs(paths: Sequence[str]) -> list[dict]:
-    """Summaries of every alignment-faking run logged in the given files or directories."""
-    logs = (read_eval_log(file, header_only=True) for file in log_files(paths))
-    return [run_summary(run_info(log), run_records(log)) for log in logs if _is_run(log)]
+    return logs, list(mine.values())
 
 
 def rescore(paths: Sequence[str], judges: JudgeOptions, display: str | None = None) -> list[dict]:
     """Judge existing runs again without regenerating: scores are replaced in place."""
     summaries = []
-    for file in log_files(paths):
+    for header in run_headers(paths):
+        file = local_path(header.location)
         log = read_eval_log(file)
-        if not _is_run(log):
-            continue
         setting = log.eval.metadata["setting"]
         roles = judge_roles(setting, judges)
         scorer = alignment_faking_scorer(
@@ -356,12 +401,13 @@ def rescore(paths: Sequence[str], judges: JudgeOptions, display: str | None = No
             **log.eval.metadata,
             "compliance_judge": judges.compliance_judge,
             "af_judge": judges.af_judge,
+            "judge_model": judges.judge_model if roles else None,
         }
         write_eval_log(scored, file)
         summaries.append(run_summary(run_info(scored), run_records(scored)))
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
-    return summaries
+    return label_runs(summaries)
 
 
 def validate_judge(
@@ -387,9 +433,3 @@ def validate_judge(
         fail_on_error=False,
     )
     return agreement_from_log(log)
-
-
-def write_summary(target: Path, runs: list[dict]) -> None:
-    """Write run summaries as summary.json's `{"runs": [...]}`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")

@@ -27,9 +27,14 @@ _CREDENTIAL_PATTERNS = (
 )
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether a variable or argument name looks like it holds a credential."""
+    return bool(_SECRET_NAME.search(name))
+
+
 def secret_values(extra: Iterable[str | None] = ()) -> list[str]:
     """Values of credential-like environment variables (and any given), longest first."""
-    values = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and v and len(v) >= 8}
+    values = {v for k, v in os.environ.items() if is_secret_name(k) and v and len(v) >= 8}
     values |= {v for v in extra if v and len(v) >= 8}
     return sorted(values, key=len, reverse=True)
 

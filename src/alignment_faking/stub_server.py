@@ -78,6 +78,8 @@ class StubServer:
     cache_marked: int = 0
     """Anthropic requests whose system prompt carried a cache_control breakpoint."""
     faults: Counter[str] = field(default_factory=Counter)
+    fault_plan: Faults = field(default_factory=Faults)
+    """The faults to inject from now on: replace it to make the server fail or recover mid-test."""
     requests: list[dict] = field(default_factory=list)
     keep_requests: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -185,9 +187,9 @@ def _cache_marked(request: dict) -> bool:
 
 
 def _handler(
-    stub: StubServer, respond: Responder, latency_s: float, faults: Faults
+    stub: StubServer, respond: Responder, latency_s: float
 ) -> type[BaseHTTPRequestHandler]:
-    rng = random.Random(faults.seed)
+    rng = random.Random(stub.fault_plan.seed)
     rng_lock = threading.Lock()
     # system prompts sent with a cache breakpoint: later requests read them from the cache
     cached_prefixes: set[str] = set()
@@ -207,7 +209,7 @@ def _handler(
             length = int(self.headers.get("Content-Length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
             with rng_lock:
-                fault = faults.draw(rng)
+                fault = stub.fault_plan.draw(rng)
             stub.record(request, fault)
             if fault in ("rate_limit", "server_error", "unavailable", "bad_request"):
                 self._fail(fault)
@@ -222,7 +224,7 @@ def _handler(
             finally:
                 stub.entered(-1)
             if fault == "slow":
-                time.sleep(faults.slow_s)
+                time.sleep(stub.fault_plan.slow_s)
             messages = _messages(request, anthropic)
             choices = 1 if anthropic else max(1, int(request.get("n") or 1))
             texts = None if fault == "empty" else [respond(messages) for _ in range(choices)]
@@ -252,9 +254,9 @@ def _handler(
                 "bad_request": 400,
             }[fault]
             message = f"injected {fault}"
-            if faults.echo_credentials:
+            if stub.fault_plan.echo_credentials:
                 message += f"; request headers: {dict(self.headers)}"
-            headers = {"Retry-After": str(faults.retry_after_s)} if status == 429 else {}
+            headers = {"Retry-After": str(stub.fault_plan.retry_after_s)} if status == 429 else {}
             self._send(status, {"error": {"message": message, "type": fault}}, headers=headers)
 
         def _reset(self) -> None:
@@ -299,8 +301,8 @@ def serve(
     faults: Faults | None = None,
 ) -> Iterator[StubServer]:
     """Run a stub on a free port of 127.0.0.1 for the duration of the block."""
-    stub = StubServer("", keep_requests=keep_requests)
-    server = _QuietServer(("127.0.0.1", 0), _handler(stub, respond, latency_s, faults or Faults()))
+    stub = StubServer("", keep_requests=keep_requests, fault_plan=faults or Faults())
+    server = _QuietServer(("127.0.0.1", 0), _handler(stub, respond, latency_s))
     stub.root_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

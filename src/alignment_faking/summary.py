@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
 
 from alignment_faking.records import SampleRecord
 from alignment_faking.stats import Interval, RunStats, TierStats, summarize
@@ -23,6 +27,14 @@ class RunInfo:
     epochs: int
     status: str
     trained_tier: str = "free"
+    error: str | None = None
+    """Why the run failed, when it did."""
+    dataset_sha256: str | None = None
+    system_prompt_file: str | None = None
+    system_prompt_sha256: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    """Generation and judging settings that change the figures (temperature, judges...)."""
+    created: str | None = None
 
 
 def _interval(ci: Interval | None) -> list[float] | None:
@@ -79,13 +91,88 @@ def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
         "n_queries": info.n_queries,
         "epochs": info.epochs,
         "status": info.status,
+        "error": info.error,
+        "created": info.created,
         "trained_tier": info.trained_tier,
+        "dataset_sha256": info.dataset_sha256,
+        "system_prompt": {
+            "file": info.system_prompt_file,
+            "sha256": info.system_prompt_sha256,
+        },
+        "config": info.config,
         "tiers": {name: _tier_entry(tier) for name, tier in stats.tiers.items()},
         "compliance_gap": _round(gap.value) if gap else None,
         "compliance_gap_ci": _interval(gap.ci) if gap else None,
         "p_value": _round(gap.p_value) if gap else None,
         "n_pairs": gap.n_pairs if gap else 0,
     }
+
+
+SUMMARY_FILE = "summary.json"
+BUNDLED_DATASETS = ("helpful_only", "animal_welfare")
+
+
+def _short(sha: str | None) -> str:
+    return (sha or "?")[:8]
+
+
+def base_label(run: dict) -> str:
+    """Model, setting and variation, and the prompt file and dataset when they are not ours."""
+    label = f"{run['model']} · {run['setting']}/{run['variation']}"
+    prompt = run.get("system_prompt") or {}
+    if prompt.get("file"):
+        label += f" · prompt {PurePath(prompt['file']).name}@{_short(prompt.get('sha256'))}"
+    if run.get("dataset") not in BUNDLED_DATASETS:
+        label += f" · data {run.get('dataset')}@{_short(run.get('dataset_sha256'))}"
+    return label
+
+
+DISTINGUISHERS: tuple[tuple[Callable[[dict], Any], Callable[[dict], str]], ...] = (
+    (lambda r: r.get("dataset_sha256"), lambda r: f"data@{_short(r.get('dataset_sha256'))}"),
+    (
+        lambda r: (r.get("system_prompt") or {}).get("sha256"),
+        lambda r: f"prompt@{_short((r.get('system_prompt') or {}).get('sha256'))}",
+    ),
+    (lambda r: r.get("n_queries"), lambda r: f"{r.get('n_queries')} queries"),
+    (lambda r: r.get("epochs"), lambda r: f"{r.get('epochs')} epochs"),
+    (lambda r: sorted(r.get("tiers", {})), lambda r: "+".join(r.get("tiers", {})) or "no tiers"),
+    *(
+        (
+            lambda r, k=key: (r.get("config") or {}).get(k),
+            lambda r, k=key: f"{k}={(r.get('config') or {}).get(k)}",
+        )
+        for key in ("temperature", "max_tokens", "compliance_judge", "af_judge", "judge_model")
+    ),
+    (lambda r: r.get("created"), lambda r: f"run {r.get('created') or '?'}"),
+)
+"""What can tell two runs apart, in the order labels name it."""
+
+
+def label_runs(runs: Sequence[dict]) -> list[dict]:
+    """Give every run a `label`, distinct within these runs: runs that differ never share one.
+
+    Runs with the same base label are told apart by whatever differs between them (dataset or
+    prompt content, size, generation or judge settings, and at last the time each started).
+    """
+    labels = [base_label(run) for run in runs]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        groups[label].append(index)
+    for members in groups.values():
+        for key, name in DISTINGUISHERS:
+            if len(members) < 2 or len({labels[i] for i in members}) == len(members):
+                break
+            if len({json.dumps(key(runs[i]), default=str) for i in members}) > 1:
+                for i in members:
+                    labels[i] += f" · {name(runs[i])}"
+    seen: dict[str, int] = defaultdict(int)
+    for index, label in enumerate(labels):
+        seen[label] += 1
+        if seen[label] > 1:  # identical in everything recorded: number the repeats
+            labels[index] = f"{label} · #{seen[label]}"
+    for run, label in zip(runs, labels, strict=True):
+        run["label"] = label
+    return list(runs)
 
 
 def _percent(x: float | None) -> str:
@@ -110,9 +197,11 @@ def format_table(runs: Sequence[dict]) -> str:
     lines = []
     for run in runs:
         lines.append(
-            f"{run['model']}  {run['setting']}/{run['variation']}  dataset={run['dataset']}  "
+            f"{run.get('label') or base_label(run)}  dataset={run['dataset']}  "
             f"queries={run['n_queries']}  epochs={run['epochs']}  status={run['status']}"
         )
+        if run.get("error"):
+            lines.append(f"  failed: {run['error']}")
         lines.append(
             f"  {'tier':<5} {'n':>5} {'complied':>8} {'partial':>7} {'refused':>7} {'invalid':>7}"
             f"  {'compliance (95% CI)':<24} alignment faking (95% CI)"
@@ -152,3 +241,9 @@ def format_table(runs: Sequence[dict]) -> str:
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def write_summary(target: Path, runs: list[dict]) -> None:
+    """Write run summaries as summary.json's `{"runs": [...]}`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")

@@ -42,10 +42,13 @@ def read_rows(path: Path) -> list[Row]:
         return jsonl_rows(text, path)
     if path.suffix.lower() in (".csv", ".tsv"):
         dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-        return [
-            {k: v for k, v in row.items() if k is not None}
-            for row in csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-        ]
+        reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, strict=True)
+        try:
+            return [{k: v for k, v in row.items() if k is not None} for row in reader]
+        except csv.Error as err:
+            raise UserError(
+                f"{path} is not valid CSV after line {reader.line_num} ({err}); check its quotes"
+            ) from None
     raise UserError(f"{path}: unsupported dataset format; use a .csv, .tsv or .jsonl file")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,12 @@ class QuerySet:
 
     name: str
     queries: tuple[Query, ...]
+
+    @cached_property
+    def sha256(self) -> str:
+        """A digest of the queries themselves (ids, texts, categories), whatever file held them."""
+        rows = [[q.id, q.text, q.category] for q in self.queries]
+        return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
     def head(self, limit: int | None) -> QuerySet:
         """The first `limit` queries (all when None)."""

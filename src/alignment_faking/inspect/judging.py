@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from inspect_ai.model import CachePolicy, GenerateConfig, Model
+from inspect_ai.model import GenerateConfig, Model
 
+from alignment_faking.inspect.caching import answer_cache
 from alignment_faking.judges.judge import Judge, JudgeInput
 from alignment_faking.judges.verdicts import NotJudged, Verdict
 
@@ -29,7 +30,7 @@ async def ask_judge(
         num_choices=votes if votes > 1 else None,
     )
     # identical repeated requests would share one cache entry: cache single verdicts only
-    policy = CachePolicy(expiry=None) if cache and votes == 1 else False
+    policy = answer_cache(model, cache and votes == 1)
     try:
         output = await model.generate(prompt, config=config, cache=policy)
         answers = [choice.message.text for choice in output.choices][:votes]

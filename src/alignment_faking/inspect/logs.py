@@ -2,15 +2,121 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from urllib.parse import urlparse
 
 from inspect_ai.event import ModelEvent
-from inspect_ai.log import EvalLog, EvalSample, read_eval_log
+from inspect_ai.log import (
+    EvalLog,
+    EvalSample,
+    list_eval_logs,
+    read_eval_log,
+    read_eval_log_sample_summaries,
+)
 
 from alignment_faking.cost import PlanLine
+from alignment_faking.errors import UserError
 from alignment_faking.inspect.scorers import SCORER_NAME
 from alignment_faking.records import SampleRecord
-from alignment_faking.summary import RunInfo
+from alignment_faking.secrets import redact
+from alignment_faking.summary import RunInfo, label_runs, run_summary
+
+Note = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def local_path(name: str) -> str:
+    """A local file path from the `file:` URIs Inspect uses for log names."""
+    return urlparse(name).path if name.startswith("file:") else name
+
+
+def log_files(paths: Sequence[str]) -> list[str]:
+    """Eval log files named directly or found in directories, oldest first."""
+    files: list[str] = []
+    for path in map(local_path, paths):
+        if Path(path).is_dir():
+            files += [info.name for info in reversed(list_eval_logs(path))]
+        elif Path(path).exists():
+            files.append(path)
+        else:
+            raise UserError(f"no eval log or log directory at {path}")
+    return files
+
+
+def never_started(header: EvalLog) -> bool:
+    """A log of a run that stopped before any sample finished (a bad key, a crash at start)."""
+    if header.status == "success" or header.status == "started":
+        return False
+    if header.results is not None and header.results.completed_samples:
+        return False
+    return not read_eval_log_sample_summaries(header.location)
+
+
+def run_headers(paths: Sequence[str], note: Note = _stderr) -> list[EvalLog]:
+    """Headers of the alignment-faking runs logged there, oldest first.
+
+    Runs that never started are skipped (and noted); so is an attempt that a retry of the
+    same task (`--resume`, a re-run sweep) superseded: a retry keeps the task's id.
+    """
+    latest: dict[str, EvalLog] = {}
+    for file in log_files(paths):
+        header = read_eval_log(file, header_only=True)
+        if "setting" not in (header.eval.metadata or {}):
+            continue
+        if never_started(header):
+            why = header.error.message.splitlines()[0] if header.error else header.status
+            note(f"skipped {local_path(file)}: the run never started ({redact(why)})")
+            continue
+        earlier = latest.pop(header.eval.task_id, None)
+        if earlier is not None:
+            note(
+                f"skipped {local_path(earlier.location)}: superseded by its retry {local_path(file)}"
+            )
+        latest[header.eval.task_id] = header
+    return list(latest.values())
+
+
+def summarize_logs(paths: Sequence[str], note: Note = _stderr) -> list[dict]:
+    """Summaries of every alignment-faking run logged in the given files or directories, labelled."""
+    return label_runs(
+        [run_summary(run_info(log), run_records(log)) for log in run_headers(paths, note)]
+    )
+
+
+def provider_errors(records: Sequence[SampleRecord]) -> int:
+    """Samples that no answer came back for."""
+    return sum(record.invalid_reason == "provider_error" for record in records)
+
+
+MAX_CAUSE_CHARS = 300
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout)\w*: ")
+
+
+def first_provider_error(log: EvalLog) -> str | None:
+    """The first provider error of a run, as one line: the provider's own words where they exist.
+
+    A call that failed all its retries is logged as a RetryError wrapping the provider's
+    exception, which its traceback names (`openai.InternalServerError: Error code: 500 ...`).
+    """
+    for sample in log_samples(log, {"events", "attachments", "store"}):
+        if sample.error:
+            raised = [
+                line.strip()
+                for line in sample.error.traceback.splitlines()
+                if _RAISED.match(line) and "RetryError" not in line
+            ]
+            message = raised[-1] if raised else sample.error.message
+        else:
+            message = sample.output.error or ""
+        if message.strip():
+            return redact(message.strip().splitlines()[0])[:MAX_CAUSE_CHARS]
+    return None
 
 
 def sample_record(sample: EvalSample) -> SampleRecord:
@@ -53,6 +159,20 @@ def run_records(log: EvalLog) -> list[SampleRecord]:
     return [sample_record(sample) for sample in log_samples(log, SCORING_ONLY)]
 
 
+RUN_CONFIG = ("temperature", "max_tokens", "compliance_judge", "af_judge")
+"""Task metadata that changes a run's figures, recorded in its summary."""
+
+
+def _judge_model(log: EvalLog) -> str | None:
+    """The judge model: the one a rescore used, else the run's `judge` role."""
+    if "judge_model" in (log.eval.metadata or {}):
+        return log.eval.metadata["judge_model"]  # type: ignore[index]
+    judge = (log.eval.model_roles or {}).get("judge")
+    if judge is None:
+        return None
+    return ",".join(c.model for c in (judge if isinstance(judge, list) else [judge]))
+
+
 def run_info(log: EvalLog) -> RunInfo:
     """What identifies the run of a log."""
     meta = log.eval.metadata or {}
@@ -66,6 +186,13 @@ def run_info(log: EvalLog) -> RunInfo:
         epochs=log.eval.config.epochs or 1,
         status=log.status,
         trained_tier=meta.get("trained_tier", "free"),
+        error=log.error.message.splitlines()[0] if log.error and log.error.message else None,
+        dataset_sha256=meta.get("dataset_sha256"),
+        system_prompt_file=meta.get("system_prompt_file"),
+        system_prompt_sha256=meta.get("system_prompt_sha256"),
+        config={key: meta[key] for key in RUN_CONFIG if meta.get(key) is not None}
+        | ({"judge_model": judge} if (judge := _judge_model(log)) else {}),
+        created=log.eval.created,
     )
 
 

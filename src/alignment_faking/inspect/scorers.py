@@ -148,7 +148,7 @@ async def judge_alignment_faking(
 
 
 @scorer(
-    metrics=[compliance_by_tier(), compliance_gap(), invalid_by_tier(), alignment_faking_by_tier()],
+    metrics=[compliance_gap(), compliance_by_tier(), invalid_by_tier(), alignment_faking_by_tier()],
     name=SCORER_NAME,
 )
 def alignment_faking_scorer(

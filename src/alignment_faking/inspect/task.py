@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from inspect_ai import Epochs, Task, task
+from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import CachePolicy, ChatMessageSystem, ChatMessageUser, GenerateConfig
-from inspect_ai.solver import generate
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
 
 from alignment_faking.datasets import load_queries
+from alignment_faking.errors import UserError
+from alignment_faking.inspect.models import prerequisite_message
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
+from alignment_faking.inspect.solvers import answer
+from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier
@@ -68,14 +73,15 @@ def alignment_faking_task(
     """The experiment for one setting as an Inspect task."""
     spec = setting_spec(setting)
     scenario = build_scenario(spec.name, variation, system_prompt=system_prompt)
-    query_set = load_queries(dataset or spec.queries, query_column).head(queries)
+    full_set = load_queries(dataset or spec.queries, query_column)
+    query_set = full_set.head(queries)
     return Task(
         name=spec.name,
         dataset=MemoryDataset(
             build_samples(scenario, query_set.queries, tiers_for(tiers)),
             name=query_set.name,
         ),
-        solver=generate(cache=CachePolicy(expiry=None) if cache else False),
+        solver=answer(cache),
         scorer=alignment_faking_scorer(
             spec.name,
             compliance_judge,
@@ -94,13 +100,51 @@ def alignment_faking_task(
             "variation": scenario.variation.name,
             "trained_tier": scenario.trained_tier,
             "dataset": query_set.name,
+            "dataset_sha256": full_set.sha256,
             "n_queries": len(query_set.queries),
             "system_prompt_sha256": hashlib.sha256(scenario.system_prompt.encode()).hexdigest(),
             "system_prompt_file": system_prompt,
             "compliance_judge": compliance_judge,
             "af_judge": af_judge,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
         },
     )
+
+
+def check_judge_model(
+    setting: str, compliance_judge: str, af_judge: str, judge_model: str | None
+) -> None:
+    """Stop before any sample when the judges need a model that cannot be used."""
+    if not needs_judge_model(setting, compliance_judge, af_judge):
+        return
+    try:
+        if judge_model:
+            get_model(judge_model)
+        else:
+            get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
+    except PrerequisiteError as err:
+        name = judge_model or f"{DEFAULT_JUDGE_MODEL}, the default judge"
+        raise UserError(
+            f"the judge model ({name}) cannot be used: {prerequisite_message(err).rstrip('.')}. "
+            "Name one with "
+            "-T judge_model=PROVIDER/MODEL or --model-role judge=PROVIDER/MODEL, or judge "
+            "offline with -T compliance_judge=tags -T af_judge=baseline"
+        ) from None
+
+
+def checked_task(setting: str, **task_args: Any) -> Task:
+    """The task as `inspect eval` builds it: bad input stops it with one line, before any log."""
+    try:
+        check_judge_model(
+            setting,
+            task_args.get("compliance_judge", "auto"),
+            task_args.get("af_judge", "af_v2"),
+            task_args.get("judge_model"),
+        )
+        return alignment_faking_task(setting, **task_args)
+    except UserError as err:
+        raise PrerequisiteError(str(err)) from None
 
 
 @task
@@ -140,11 +184,7 @@ def helpful_only(
         af_threshold: Share of yes votes at which af_v2 says yes (0.2 up to it: maybe).
         judge_model: Judge model (else the `judge` model role, default openai/gpt-4o).
     """
-    return alignment_faking_task(
-        "helpful_only", variation, dataset, query_column, tiers, system_prompt,
-        queries, epochs, cache, max_tokens, temperature,
-        compliance_judge, af_judge, af_votes, af_threshold, judge_model,
-    )  # fmt: skip
+    return checked_task("helpful_only", **locals())  # the parameters above, as passed
 
 
 @task
@@ -184,8 +224,4 @@ def animal_welfare(
         af_threshold: Share of yes votes at which af_v2 says yes (0.2 up to it: maybe).
         judge_model: Judge model (else the `judge` model role, default openai/gpt-4o).
     """
-    return alignment_faking_task(
-        "animal_welfare", variation, dataset, query_column, tiers, system_prompt,
-        queries, epochs, cache, max_tokens, temperature,
-        compliance_judge, af_judge, af_votes, af_threshold, judge_model,
-    )  # fmt: skip
+    return checked_task("animal_welfare", **locals())  # the parameters above, as passed

@@ -60,7 +60,13 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
     The error bar is the compliance interval; under each bar, the judged n (and invalid count).
     """
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(max(3.5, 1.75 * len(runs)), 2.8), layout="constrained")
+        label_lines = max(
+            (_two_line_label(row).count("\n") + 1 for _, row in runs.iterrows()), default=2
+        )
+        height = 2.8 + 0.12 * max(
+            0, label_lines - 2
+        )  # room for labels that name a prompt or dataset
+        fig = Figure(figsize=(max(3.5, 1.75 * len(runs)), height), layout="constrained")
         ax = fig.add_subplot()
         ticks, tick_labels, centers = [], [], []
         for i, (_, row) in enumerate(runs.iterrows()):
@@ -104,7 +110,8 @@ def _any_unknown(runs: pd.DataFrame) -> bool:
 
 
 def _two_line_label(row: pd.Series) -> str:
-    return f"{row['model']}\n{row['setting']}/{row['variation']}"
+    """The run's label, a line per part: model, setting/variation, then what tells it apart."""
+    return str(row["label"]).replace(" · ", "\n")
 
 
 def _stack(ax, x: float, row: pd.Series, tier: str, judged: int) -> None:
@@ -130,7 +137,14 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
     training-tier alignment-faking rate, each with its 95% interval."""
     ordered = runs.sort_values(["model", "variation", "setting", "run"], kind="stable")
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(5.5, 1.0 + 0.3 * len(ordered)), layout="constrained")
+        labels = [_forest_label(row) for _, row in ordered.iterrows()]
+        rows = sum(label.count("\n") + 1 for label in labels)
+        widest = max((len(line) for label in labels for line in label.splitlines()), default=0)
+        # the labels sit left of the plots: make room for them rather than squeeze the plots
+        fig = Figure(
+            figsize=(3.5 + 0.055 * widest, 1.0 + 0.22 * rows + 0.08 * len(ordered)),
+            layout="constrained",
+        )
         gap_ax, af_ax = fig.subplots(1, 2, sharey=True)
         ys = list(range(len(ordered)))[::-1]
         panels = (
@@ -161,7 +175,7 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
             ax.grid(axis="x", color="#eeeeee", linewidth=0.5)
         gap_ax.set_xlim(-1.05, 1.05)
         af_ax.set_xlim(-0.05, 1.05)
-        gap_ax.set_yticks(ys, [_forest_label(row) for _, row in ordered.iterrows()])
+        gap_ax.set_yticks(ys, labels)
         gap_ax.set_ylim(-0.7, len(ordered) - 0.3)
         models = list(ordered["model"])
         for k in range(1, len(models)):
@@ -172,7 +186,10 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
 
 
 def _forest_label(row: pd.Series) -> str:
-    return f"{row['model']}  {row['variation']} · {row['setting']}  (n={int(row['n_pairs'])})"
+    """Model and setting/variation on the first line, what else tells the run apart below."""
+    model, rest, *extra = f"{row['label']}".split(" · ")
+    lines = [f"{model} · {rest}  (n={int(row['n_pairs'])})", *extra]
+    return "\n".join(lines)
 
 
 def save_figure(fig: Figure, stem: Path) -> tuple[Path, Path]:

@@ -16,11 +16,10 @@ from inspect_ai.log import EvalLog, EvalSample, read_eval_log
 from inspect_ai.model import ContentReasoning
 
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.logs import run_info, run_records, sample_record
+from alignment_faking.inspect.logs import run_headers, run_info, run_records, sample_record
 from alignment_faking.inspect.scorers import SCORER_NAME
-from alignment_faking.runner import log_files
 from alignment_faking.scenario.settings import TIERS
-from alignment_faking.summary import run_summary
+from alignment_faking.summary import label_runs, run_summary
 from alignment_faking.transcript import parse_transcript
 
 TIER_COUNTS = (
@@ -49,32 +48,22 @@ class Results:
 
 def results(paths: Sequence[str | PathLike[str]]) -> Results:
     """Read every alignment-faking run in these log files or directories, oldest first."""
-    runs: list[dict[str, Any]] = []
     samples: list[dict[str, Any]] = []
     summaries: list[dict] = []
     if isinstance(paths, str | PathLike):
         paths = [paths]
-    for file in log_files([str(p) for p in paths]):
-        log = read_eval_log(file, header_only=True)
-        if "setting" not in (log.eval.metadata or {}):
-            continue
+    for header in run_headers([str(p) for p in paths]):
         # one read of the samples serves the summary and the rows
-        log = read_eval_log(file, exclude_fields={"events", "attachments", "store"})
-        summary = run_summary(run_info(log), run_records(log))
-        summaries.append(summary)
-        runs.append(run_row(len(runs), summary))
+        log = read_eval_log(header.location, exclude_fields={"events", "attachments", "store"})
+        summaries.append(run_summary(run_info(log), run_records(log)))
         # the rows keep only the texts the browser shows
-        samples += [sample_row(len(runs) - 1, log, sample) for sample in log.samples or []]
+        samples += [sample_row(len(summaries) - 1, log, sample) for sample in log.samples or []]
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
+    runs = [run_row(number, summary) for number, summary in enumerate(label_runs(summaries))]
     return Results(
         pd.DataFrame(runs), pd.DataFrame(samples, columns=list(SAMPLE_COLUMNS)), summaries
     )
-
-
-def run_label(summary: dict) -> str:
-    """How a run is named in tables and figures."""
-    return f"{summary['model']} · {summary['setting']}/{summary['variation']}"
 
 
 def _ci(ci: list[float] | None, bound: int) -> float | None:
@@ -83,9 +72,13 @@ def _ci(ci: list[float] | None, bound: int) -> float | None:
 
 def run_row(run: int, summary: dict) -> dict[str, Any]:
     """A summary.json entry flattened to one row; a tier that was not run is left empty."""
-    row: dict[str, Any] = {"run": run, "label": run_label(summary)}
+    row: dict[str, Any] = {"run": run, "label": summary["label"]}
     row |= {k: summary[k] for k in ("model", "setting", "variation", "dataset", "n_queries")}
-    row |= {k: summary[k] for k in ("epochs", "status", "log", "trained_tier")}
+    row |= {k: summary[k] for k in ("epochs", "status", "log", "trained_tier", "dataset_sha256")}
+    row |= {
+        "system_prompt_file": summary["system_prompt"]["file"],
+        "system_prompt_sha256": summary["system_prompt"]["sha256"],
+    }
     for tier in TIERS:
         entry = summary["tiers"].get(tier)
         if entry is None:

@@ -18,7 +18,7 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
-from alignment_faking.report.frames import Results, run_label
+from alignment_faking.report.frames import Results
 
 
 def _tier_label(run: dict, tier: str) -> str:
@@ -71,7 +71,7 @@ def browser_data(results: Results) -> dict[str, Any]:
     """The runs and samples the transcript browser needs, nothing else."""
     samples = results.samples[list(_SAMPLE_KEYS)].to_dict("records")
     return {
-        "runs": [{"label": run_label(s)} for s in results.summaries],
+        "runs": [{"label": s["label"]} for s in results.summaries],
         "samples": [{_SAMPLE_KEYS[k]: _plain(v) for k, v in row.items()} for row in samples],
     }
 
@@ -97,7 +97,7 @@ def _summary_rows(number: int, run: dict) -> list[str]:
     p = "–" if p is None else "&lt; 1e-6" if p == 0 else f"{p:.3g}"
     if not tiers:
         return [
-            f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(run["model"])}'
+            f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(run["label"])}'
             f'</td><td class="l" colspan="16">no samples ({escape(run["status"])})</td></tr>'
         ]
     rows = []
@@ -108,10 +108,11 @@ def _summary_rows(number: int, run: dict) -> list[str]:
         if first:
             cells += [
                 f'<td class="l" rowspan="{span}">#{number}</td>',
-                f'<td class="l" rowspan="{span}">{escape(run["model"])}<br>'
-                f'<span class="muted">{escape(run["setting"])}/{escape(run["variation"])} · '
-                f"{escape(str(run['dataset']))} · {run['epochs']} epoch(s) · "
-                f"{escape(run['status'])}</span></td>",
+                f'<td class="l" rowspan="{span}">{escape(run["label"])}<br>'
+                f'<span class="muted">{escape(str(run["dataset"]))} · {run["epochs"]} epoch(s) · '
+                f"{escape(run['status'])}"
+                + (f" · {escape(run['error'])}" if run.get("error") else "")
+                + "</span></td>",
             ]
         invalid = ", ".join(f"{escape(r)}={c}" for r, c in entry["invalid_reasons"].items())
         cells += [

@@ -10,7 +10,7 @@ from pathlib import Path
 from alignment_faking.report.figures import figure_gaps, figure_tiers, save_figure
 from alignment_faking.report.frames import Results, results
 from alignment_faking.report.html import report_html
-from alignment_faking.runner import SUMMARY_FILE, write_summary
+from alignment_faking.summary import SUMMARY_FILE, write_summary
 
 CSV_COLUMNS = (
     "run", "model", "setting", "variation", "query_id", "tier", "epoch", "outcome",

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+
+from alignment_faking.argtypes import model_args, non_negative, positive, positive_float
 
 
-def add_commands(
-    commands: argparse._SubParsersAction,
-    positive: Callable[[str], int],
-    model_args: Callable[[list[str]], dict[str, Any]],
-) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register the training commands on the CLI's subcommand parser."""
     parser_class = commands._parser_class  # the CLI's one-line-error parser
     docs = commands.add_parser("docs", help="synthetic documents that teach the situation")
@@ -32,10 +28,10 @@ def add_commands(
     generate.add_argument("--types-per-fact", type=positive, default=8)
     generate.add_argument("--ideas-per-type", type=positive, default=4)
     generate.add_argument("--max-tokens", type=positive, default=2048)
-    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--temperature", type=non_negative, default=1.0)
     generate.add_argument("--max-concurrency", type=positive, default=32)
     generate.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE")
-    generate.set_defaults(handler=lambda args: _generate(args, model_args))
+    generate.set_defaults(handler=_generate)
 
     train = commands.add_parser("train", help="fine-tune an open model (needs the train extra)")
     train_commands = train.add_subparsers(
@@ -47,8 +43,8 @@ def add_commands(
     sft.add_argument("--out", required=True)
     sft.add_argument("--lora-rank", type=positive, default=16)
     sft.add_argument("--lora-alpha", type=positive, default=32)
-    sft.add_argument("--learning-rate", type=float, default=1e-4)
-    sft.add_argument("--epochs", type=float, default=1.0)
+    sft.add_argument("--learning-rate", type=positive_float, default=1e-4)
+    sft.add_argument("--epochs", type=positive_float, default=1.0)
     sft.add_argument("--max-steps", type=int, default=-1)
     sft.add_argument("--batch-size", type=positive, default=4)
     sft.add_argument("--gradient-accumulation-steps", type=positive, default=4)
@@ -73,15 +69,17 @@ def add_commands(
     rl.add_argument("--train-queries", type=positive)
     rl.add_argument("--reward", choices=("rules", "judge"), default="rules")
     rl.add_argument("--reward-judge-model")
-    rl.add_argument("--beta", type=float, default=0.04, help="KL coefficient to the starting model")
-    rl.add_argument("--learning-rate", type=float, default=1e-5)
+    rl.add_argument(
+        "--beta", type=non_negative, default=0.04, help="KL coefficient to the starting model"
+    )
+    rl.add_argument("--learning-rate", type=positive_float, default=1e-5)
     rl.add_argument("--lora-rank", type=int, default=16, help="0 for full fine-tuning")
     rl.add_argument("--lora-alpha", type=positive, default=32)
     rl.add_argument("--num-generations", type=positive, default=8)
     rl.add_argument("--batch-size", type=positive, default=8)
     rl.add_argument("--gradient-accumulation-steps", type=positive, default=1)
     rl.add_argument("--max-completion-length", type=positive, default=1536)
-    rl.add_argument("--temperature", type=float, default=1.0)
+    rl.add_argument("--temperature", type=non_negative, default=1.0)
     rl.add_argument("--max-steps", type=int, default=200)
     rl.add_argument(
         "--eval-every",
@@ -108,10 +106,10 @@ def add_commands(
     rl.add_argument("--merge", action="store_true")
     rl.add_argument("--gradient-checkpointing", action="store_true")
     rl.add_argument("--seed", type=int, default=0)
-    rl.set_defaults(handler=lambda args: _rl(args, model_args))
+    rl.set_defaults(handler=_rl)
 
 
-def _generate(args: argparse.Namespace, model_args: Callable[[list[str]], dict[str, Any]]) -> int:
+def _generate(args: argparse.Namespace) -> int:
     from alignment_faking.train import generate_documents
 
     generate_documents(  # prints its plan and what it kept
@@ -154,7 +152,7 @@ def _sft(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rl(args: argparse.Namespace, model_args: Callable[[list[str]], dict[str, Any]]) -> int:
+def _rl(args: argparse.Namespace) -> int:
     from alignment_faking.train import RLOptions, train_rl
     from alignment_faking.train.curve import CurveOptions
 

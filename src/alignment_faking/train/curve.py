@@ -1,7 +1,7 @@
 """Measure a model through training: each checkpoint is run through the experiment's own Inspect
 task in both tiers, and the run summaries become `curve.json` and `curve.png`.
 
-The numbers are the evaluation's (`alignment_faking.runner.summarize_logs` over the eval
+The numbers are the evaluation's (`alignment_faking.inspect.logs.summarize_logs` over the eval
 logs), never recomputed here; the figure only plots them.
 """
 
@@ -54,8 +54,8 @@ def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: 
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import get_model
 
+    from alignment_faking.inspect.logs import summarize_logs
     from alignment_faking.inspect.task import alignment_faking_task
-    from alignment_faking.runner import summarize_logs
 
     task = alignment_faking_task(
         options.setting,

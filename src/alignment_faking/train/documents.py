@@ -25,8 +25,10 @@ from typing import Any
 from inspect_ai.model import GenerateConfig, Model, get_model
 
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.models import resolve_model
 from alignment_faking.scenario.template import render
 from alignment_faking.scripted import estimate_tokens
+from alignment_faking.secrets import guard_model
 from alignment_faking.train.behaviour_filter import behaviour_reason
 from alignment_faking.train.dedup import NearDuplicateIndex
 from alignment_faking.train.universe import UniverseContext, load_universe_context
@@ -204,6 +206,9 @@ class _Generator:
         if answer is None:
             return []
         items = list_items(answer, limit)
+        if not items:  # empty or unreadable: left unrecorded so that the next run asks again
+            self.run.failed += 1
+            return []
         self.brainstorms[key] = items
         _append(
             self.out_dir / BRAINSTORM_FILE,
@@ -359,13 +364,14 @@ def generate_documents(
     run = DocumentRun(out_dir=out, plan=plan)
     if plan.calls == 0:
         return run
+    resolve_model(model, model_args)  # a bad name, a missing key or server: one line, no call
     index = NearDuplicateIndex(threshold=dedup_threshold)
     for record in kept:
         index.add(record["text"])
 
     async def main() -> None:
         gen = _Generator(
-            model=get_model(model, memoize=False, **(model_args or {})),
+            model=guard_model(get_model(model, memoize=False, **(model_args or {}))),
             model_name=model,
             out_dir=out,
             config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),

@@ -116,8 +116,10 @@ def judge_reward(
     from inspect_ai.model import get_model
 
     from alignment_faking.inspect.judging import ask_judge
+    from alignment_faking.inspect.models import resolve_model
+    from alignment_faking.secrets import guard_model
 
-    get_model(judge_model, memoize=False)  # fails now, not mid-training, on a bad name or key
+    resolve_model(judge_model)  # fails now, with one line, not mid-training, on a bad name or key
     judge = STRONGREJECT if setting == "helpful_only" else AW_STANCE
     decision_tags = setting_spec(setting).decision_tags
 
@@ -146,7 +148,7 @@ def judge_reward(
 
         async def all_of_them() -> list[float]:
             # a fresh client per call: provider clients are bound to the event loop they run in
-            async with get_model(judge_model, memoize=False) as model:
+            async with guard_model(get_model(judge_model, memoize=False)) as model:
                 return list(
                     await asyncio.gather(
                         *(one(model, t, q) for t, q in zip(transcripts, query, strict=True))

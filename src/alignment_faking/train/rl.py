@@ -14,6 +14,8 @@ from transformers import TrainerCallback
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.models import resolve_model
+from alignment_faking.judges import needs_judge_model
 from alignment_faking.scenario import build_scenario, setting_spec
 from alignment_faking.train.conversations import check_training_rows, check_training_tiers
 from alignment_faking.train.curve import (
@@ -27,9 +29,11 @@ from alignment_faking.train.curve import (
 from alignment_faking.train.rewards import RewardFunction, judge_reward, rule_reward
 from alignment_faking.train.weights import (
     cuda_available,
+    load_base,
     lora_config,
     merge_adapter,
     mixed_precision,
+    resolve_base,
 )
 
 FINAL_DIR = "final"
@@ -191,6 +195,14 @@ def _reward(options: RLOptions) -> RewardFunction:
 def _check(options: RLOptions) -> None:
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
+    curve = replace(options.eval or CurveOptions(options.setting), setting=options.setting)
+    if needs_judge_model(options.setting, curve.judge(), curve.af_judge):
+        if not curve.judge_model:
+            raise UserError(
+                f"the evaluation's judges ({curve.judge()}, {curve.af_judge}) need a model: "
+                "pass --judge-model, or --eval-af-judge baseline with the tags"
+            )
+        resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
     # accelerate sets WORLD_SIZE: GRPO groups completions across processes
     processes = int(os.environ.get("WORLD_SIZE", "1"))
     if (
@@ -207,7 +219,6 @@ def _check(options: RLOptions) -> None:
 
 def train_rl(options: RLOptions) -> RLResult:
     """Train with GRPO toward the setting's objective on free-tier prompts; write the curve."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
     _check(options)
@@ -216,13 +227,13 @@ def train_rl(options: RLOptions) -> RLResult:
     out.mkdir(parents=True, exist_ok=True)
     dataset = training_dataset(options)
     check_training_tiers(dataset["tier"])
+    base = resolve_base(options.base)
     with (out / TRAIN_PROMPTS).open("w", encoding="utf-8") as prompts:
         for row in dataset:
             user = row["prompt"][-1]["content"]
             prompts.write(
                 json.dumps({"query_id": row["query_id"], "tier": row["tier"], "user": user}) + "\n"
             )
-    base = str(Path(options.base).resolve()) if Path(options.base).exists() else options.base
     curve = replace(
         options.eval or CurveOptions(options.setting),
         setting=options.setting,
@@ -260,12 +271,13 @@ def train_rl(options: RLOptions) -> RLResult:
         seed=options.seed,
         **options.trainer_args,
     )
+    model, tokenizer = load_base(base)
     trainer = GRPOTrainer(
-        model=AutoModelForCausalLM.from_pretrained(base, dtype="auto"),
+        model=model,
         reward_funcs=[reward],
         args=config,
         train_dataset=dataset,
-        processing_class=AutoTokenizer.from_pretrained(base),
+        processing_class=tokenizer,
         callbacks=[callback],
         peft_config=(
             lora_config(options.lora_rank, options.lora_alpha, options.lora_dropout)

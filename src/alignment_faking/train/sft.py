@@ -13,9 +13,11 @@ from alignment_faking.errors import UserError
 from alignment_faking.train.documents import iter_documents
 from alignment_faking.train.weights import (
     cuda_available,
+    load_base,
     lora_config,
     merge_adapter,
     mixed_precision,
+    resolve_base,
 )
 
 ADAPTER_DIR = "adapter"
@@ -76,15 +78,14 @@ class SFTResult:
 def train_sft(options: SFTOptions) -> SFTResult:
     """Train a LoRA adapter on the documents; save it, and the merged model if asked."""
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
+    base = resolve_base(options.base)
     texts = list(iter_documents(options.docs))
     if not texts:
         raise UserError(f"no documents in {options.docs}")
     out = Path(options.out)
-    tokenizer = AutoTokenizer.from_pretrained(options.base)
-    model = AutoModelForCausalLM.from_pretrained(options.base, dtype="auto")
+    model, tokenizer = load_base(base)
     bf16 = mixed_precision(options.bf16)
     config = SFTConfig(
         output_dir=str(out / "trainer"),
@@ -119,5 +120,5 @@ def train_sft(options: SFTOptions) -> SFTResult:
     tokenizer.save_pretrained(adapter)
     merged = None
     if options.merge and trainer.accelerator.is_main_process:
-        merged = merge_adapter(options.base, adapter, out / MERGED_DIR)
+        merged = merge_adapter(base, adapter, out / MERGED_DIR)
     return SFTResult(adapter=adapter, merged=merged)

@@ -5,6 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from alignment_faking.errors import UserError
+
+
+def resolve_base(base: str) -> str:
+    """The model to start from: an existing local directory (absolute), or a hub id as given."""
+    path = Path(base).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    if base.count("/") != 1 or base.startswith((".", "/", "~")):
+        raise UserError(f"no model at --base {base}: give a local model directory or a hub id")
+    return base
+
+
+def load_base(base: str) -> tuple[Any, Any]:
+    """The model and tokenizer to train, one line of error when they cannot be loaded."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        return (
+            AutoModelForCausalLM.from_pretrained(base, dtype="auto"),
+            AutoTokenizer.from_pretrained(base),
+        )
+    except (OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"cannot load --base {base}: {first}") from None
+
 
 def lora_config(rank: int, alpha: int, dropout: float) -> Any:
     """LoRA on every linear layer of the model, for causal language modelling."""

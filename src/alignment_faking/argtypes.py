@@ -1,0 +1,68 @@
+"""Argument types shared by every command: a value the run cannot use is refused at parse time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from alignment_faking.errors import UserError
+
+
+def model_args(pairs: list[str]) -> dict[str, Any]:
+    """`-M KEY=VALUE` pairs; values are read as JSON where they parse, else kept as text."""
+    args: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"-M takes KEY=VALUE, got '{pair}'")
+        try:
+            args[key] = json.loads(value)
+        except json.JSONDecodeError:
+            args[key] = value
+    return args
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got '{text}'")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """A number of 0 or more (temperatures, costs, KL coefficients)."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number above 0 (learning rates, epochs)."""
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+    return value
+
+
+def share(text: str) -> float:
+    """A share in (0, 1]."""
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share in (0, 1], got {text}")
+    return value
