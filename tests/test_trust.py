@@ -448,7 +448,8 @@ def test_training_commands_scrub_credentials_from_provider_errors(tmp_path, monk
         main(["docs", "generate", "--context", "helpful_only", "--model", "openai-api/stub/writer", "--n", "2",
               "--out", str(tmp_path / "docs"), "--types-per-fact", "1", "--ideas-per-type", "1"])  # fmt: skip
     captured = capsys.readouterr()
-    assert secret not in captured.out + captured.err
+    assert "first failed call: BadRequestError" in captured.out  # the cause is shown...
+    assert secret not in captured.out + captured.err  # ...without the credentials it echoed
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes()

@@ -24,11 +24,11 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model, get_model
 
-from alignment_faking.errors import UserError
+from alignment_faking.errors import UserError, root_cause
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.scenario.template import render
 from alignment_faking.scripted import estimate_tokens
-from alignment_faking.secrets import guard_model
+from alignment_faking.secrets import guard_model, redact
 from alignment_faking.train.behaviour_filter import behaviour_reason
 from alignment_faking.train.dedup import NearDuplicateIndex
 from alignment_faking.train.universe import UniverseContext, load_universe_context
@@ -103,6 +103,8 @@ class DocumentRun:
     kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     failed: int = 0
+    first_error: str | None = None
+    """The first failed call's error, one line (credentials scrubbed by the model's guard)."""
 
 
 def list_items(text: str, limit: int) -> list[str]:
@@ -192,9 +194,11 @@ class _Generator:
             self.run.calls += 1
             try:
                 output = await self.model.generate(prompt, config=self.config)
-            except Exception:
+            except Exception as err:
                 # left unrecorded so that the next run asks again
                 self.run.failed += 1
+                if self.run.first_error is None:
+                    self.run.first_error = root_cause(err)
                 return None
         return output.completion
 
@@ -388,6 +392,8 @@ def generate_documents(
         f"documents: {run.kept} kept, dropped {run.dropped or 'none'}, {run.failed} failed calls "
         f"(re-run to retry them); {run.calls} calls; written to {out / DOCUMENTS_FILE}"
     )
+    if run.first_error:
+        echo(f"first failed call: {redact(run.first_error)[:300]}")
     return run
 
 
