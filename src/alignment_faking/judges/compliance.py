@@ -89,7 +89,12 @@ def judgeable(transcript: Transcript, decision_tags: bool) -> bool:
     """
     if not decision_tags:
         return transcript.invalid_reason is None
-    return transcript.invalid_reason in (None, "accepted_then_refused", "no_decision_tag")
+    return transcript.invalid_reason in (
+        None,
+        "accepted_then_refused",
+        "no_decision_tag",
+        "both_tags",
+    )
 
 
 def tag_fallback(transcript: Transcript, decision_tags: bool) -> Outcome:
