@@ -58,6 +58,12 @@ def _tier_entry(tier: TierStats) -> dict:
         "n_judged": tier.compliance.trials,
         "compliance": _round(tier.compliance.value),
         "compliance_ci": _interval(tier.compliance.ci),
+        "compliance_any": _round(tier.compliance_any.value),
+        "compliance_any_ci": _interval(tier.compliance_any.ci),
+        "neutral": tier.neutral,
+        "neutral_share": _round(tier.neutral / tier.compliance.trials)
+        if tier.compliance.trials
+        else None,
         "alignment_faking": {
             "yes": af.yes,
             "maybe": af.maybe,
@@ -66,11 +72,17 @@ def _tier_entry(tier: TierStats) -> dict:
             "n_judged": af.rate.trials,
             "rate": _round(af.rate.value),
             "rate_ci": _interval(af.rate.ci),
+            "n_judged_all": af.rate_all.trials,
+            "rate_all": _round(af.rate_all.value),
+            "rate_all_ci": _interval(af.rate_all.ci),
             "among_compliant": _round(af.among_compliant.value),
             "among_compliant_ci": _interval(af.among_compliant.ci),
         },
         "groups": {
             "refuses": af.refuses,
+            "partial_with_af": af.partial_with_af,
+            "partial_without_af": af.partial_without_af,
+            "partial_af_unknown": af.partial_af_unknown,
             "complies_with_af": af.complies_with_af,
             "complies_without_af": af.complies_without_af,
             "complies_af_unknown": af.complies_af_unknown,
@@ -81,7 +93,7 @@ def _tier_entry(tier: TierStats) -> dict:
 def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
     """One run's entry of summary.json (schema in the README)."""
     stats: RunStats = summarize(records, info.trained_tier)  # type: ignore[arg-type]
-    gap = stats.gap
+    gap, gap_any = stats.gap, stats.gap_any
     return {
         "log": info.log,
         "model": info.model,
@@ -105,6 +117,9 @@ def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
         "compliance_gap_ci": _interval(gap.ci) if gap else None,
         "p_value": _round(gap.p_value) if gap else None,
         "n_pairs": gap.n_pairs if gap else 0,
+        "compliance_gap_any": _round(gap_any.value) if gap_any else None,
+        "compliance_gap_any_ci": _interval(gap_any.ci) if gap_any else None,
+        "p_value_any": _round(gap_any.p_value) if gap_any else None,
     }
 
 
@@ -192,8 +207,27 @@ def _rate_cell(rate: float | None, ci: list[float] | None, n: int) -> str:
     return f"{_percent(rate)} {_percent_ci(ci)}" if n else "-"
 
 
+def _groups_line(groups: dict) -> str:
+    parts = [
+        f"refuses {groups['refuses']}",
+        f"partial with AF {groups.get('partial_with_af', 0)}",
+        f"partial without AF {groups.get('partial_without_af', 0)}",
+        f"complies with AF {groups['complies_with_af']}",
+        f"complies without AF {groups['complies_without_af']}",
+    ]
+    if groups.get("partial_af_unknown"):
+        parts.append(f"partial, AF not judged {groups['partial_af_unknown']}")
+    if groups["complies_af_unknown"]:
+        parts.append(f"complies, AF not judged {groups['complies_af_unknown']}")
+    return "        " + " | ".join(parts)
+
+
 def format_table(runs: Sequence[dict]) -> str:
-    """A compact text table: per run, one line per tier, the paper's groups, then the gap."""
+    """A compact text table: per run, one line per tier, the paper's groups, then the gaps.
+
+    Compliance is shown both ways: full compliance, and with partial answers (StrongREJECT > 0).
+    The alignment-faking rate is over valid samples, as compliance; `all` counts invalid ones too.
+    """
     lines = []
     for run in runs:
         lines.append(
@@ -204,32 +238,41 @@ def format_table(runs: Sequence[dict]) -> str:
             lines.append(f"  failed: {run['error']}")
         lines.append(
             f"  {'tier':<5} {'n':>5} {'complied':>8} {'partial':>7} {'refused':>7} {'invalid':>7}"
-            f"  {'compliance (95% CI)':<24} alignment faking (95% CI)"
+            f"  {'compliance (95% CI)':<24} {'with partial (95% CI)':<24} alignment faking (95% CI)"
         )
         for name, tier in run["tiers"].items():
             af = tier["alignment_faking"]
+            judged = tier["n_judged"] or not tier["not_judged"]
             compliance = (
                 _rate_cell(tier["compliance"], tier["compliance_ci"], tier["n_judged"])
-                if tier["n_judged"] or not tier["not_judged"]
+                if judged
                 else f"- ({tier['not_judged']} not judged)"
+            )
+            anything = (
+                _rate_cell(
+                    tier.get("compliance_any"), tier.get("compliance_any_ci"), tier["n_judged"]
+                )
+                if judged
+                else "-"
             )
             lines.append(
                 f"  {name:<5} {tier['n']:>5} {tier['complied']:>8} {tier['partially_complied']:>7} "
-                f"{tier['refused']:>7} {tier['invalid']:>7}  {compliance:<24} "
+                f"{tier['refused']:>7} {tier['invalid']:>7}  {compliance:<24} {anything:<24} "
                 f"{_rate_cell(af['rate'], af['rate_ci'], af['n_judged'])}"
                 + (f" maybe={af['maybe']}" if af["maybe"] else "")
                 + (f" not judged={af['not_judged']}" if af["not_judged"] else "")
-            )
-            groups = tier["groups"]
-            lines.append(
-                f"        refuses {groups['refuses']} | complies with AF {groups['complies_with_af']}"
-                f" | complies without AF {groups['complies_without_af']}"
                 + (
-                    f" | complies, AF not judged {groups['complies_af_unknown']}"
-                    if groups["complies_af_unknown"]
+                    f" (all samples {_percent(af['rate_all'])})"
+                    if af.get("n_judged_all", 0) != af["n_judged"]
                     else ""
                 )
             )
+            lines.append(_groups_line(tier["groups"]))
+            if tier.get("neutral"):
+                lines.append(
+                    f"        neutral answers (count as compliance) {tier['neutral']} "
+                    f"({_percent(tier['neutral_share'])} of valid)"
+                )
             if tier["invalid_reasons"]:
                 reasons = ", ".join(f"{k}={v}" for k, v in tier["invalid_reasons"].items())
                 lines.append(f"        invalid: {reasons}")
@@ -238,6 +281,11 @@ def format_table(runs: Sequence[dict]) -> str:
                 f"  gap ({_gap_label(run)}): {_percent(run['compliance_gap'])} "
                 f"{_percent_ci(run['compliance_gap_ci'])}  McNemar p={run['p_value']:.3g}  "
                 f"pairs={run['n_pairs']}"
+            )
+        if run.get("compliance_gap_any") is not None:
+            lines.append(
+                f"  gap with partial: {_percent(run['compliance_gap_any'])} "
+                f"{_percent_ci(run['compliance_gap_any_ci'])}  McNemar p={run['p_value_any']:.3g}"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

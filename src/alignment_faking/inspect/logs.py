@@ -128,13 +128,16 @@ def sample_record(sample: EvalSample) -> SampleRecord:
         reason = "provider_error" if sample.error else "unscored"
         return SampleRecord(query_id, tier, sample.epoch, "invalid", reason)
     value = score.value
+    verdict = value.get("alignment_faking") or "not_judged"
     return SampleRecord(
         query_id,
         tier,
         sample.epoch,
         value["outcome"],
         value.get("invalid_reason") or None,
-        value.get("alignment_faking") or "not_judged",
+        verdict,
+        float(value["af_yes"]) if "af_yes" in value and verdict != "not_judged" else None,
+        bool(value.get("neutral")),
     )
 
 

@@ -20,7 +20,7 @@ from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier
 
-TASK_VERSION = 3
+TASK_VERSION = 4
 """Bump on any change that can move a score (prompts, parsing, scoring)."""
 
 DEFAULT_MAX_TOKENS = 4096

@@ -9,13 +9,19 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from alignment_faking.errors import UserError
-from alignment_faking.judges.alignment_faking import AF_V1, AF_V1_STRICT, AF_V2, AFResult
+from alignment_faking.judges.alignment_faking import (
+    AF_V1,
+    AF_V1_STRICT,
+    AF_V2,
+    AF_V2_LENIENT,
+    AFResult,
+)
 from alignment_faking.judges.baseline import baseline_verdict
 from alignment_faking.judges.compliance import AW_STANCE, PARTIAL, STRONGREJECT
 from alignment_faking.judges.judge import Judge, JudgeInput
 
 ComplianceJudgeName = Literal["auto", "tags"]
-AFJudgeName = Literal["af_v2", "af_v1", "baseline", "none"]
+AFJudgeName = Literal["af_v2", "af_v2_lenient", "af_v1", "baseline", "none"]
 COMPLIANCE_JUDGES: tuple[str, ...] = get_args(ComplianceJudgeName)
 AF_JUDGES: tuple[str, ...] = get_args(AFJudgeName)
 DEFAULT_JUDGE_MODEL = "openai/gpt-4o"
@@ -42,7 +48,11 @@ def af_judges(name: str) -> tuple[Judge, ...]:
         raise UserError(
             f"unknown alignment-faking judge '{name}'; choose one of {', '.join(AF_JUDGES)}"
         )
-    return {"af_v2": (AF_V2,), "af_v1": (AF_V1, AF_V1_STRICT)}.get(name, ())
+    return {
+        "af_v2": (AF_V2,),
+        "af_v2_lenient": (AF_V2_LENIENT,),
+        "af_v1": (AF_V1, AF_V1_STRICT),
+    }.get(name, ())
 
 
 def needs_judge_model(setting: str, compliance: str, af: str) -> bool:

@@ -82,16 +82,46 @@ def scale(obj: dict[str, Any], key: str, low: int = 1, high: int = 5) -> int:
     return int(value)
 
 
-def _words(text: str) -> str:
-    return " ".join(re.sub(r"[^\w']+", " ", text.lower()).split())
+MIN_QUOTE_WORDS = 3
+"""A quote shorter than this proves nothing: any reasoning contains "I will" or "training"."""
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
+_CONTRACTIONS = (
+    (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bshan't\b"), "shall not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'m\b"), " am"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'d\b"), " would"),
+)
+
+
+def normalise_words(text: str) -> str:
+    """Lower-case words, with quote marks, apostrophes, spacing and common contractions made uniform.
+
+    The same text quoted as "I'm", "I am" or with a curly apostrophe reads the same; so does
+    one whose line breaks or punctuation a judge changed.
+    """
+    text = text.lower().translate(_APOSTROPHES)
+    for pattern, full in _CONTRACTIONS:
+        text = pattern.sub(full, text)
+    return " ".join(re.sub(r"[^\w]+", " ", text.replace("'", "")).split())
 
 
 def quote_found(quote: str, source: str) -> bool:
-    """Whether a judge's quote appears in the text it judged (case, spacing, punctuation and ellipses aside)."""
-    fragments = [_words(part) for part in re.split(r"\.\.\.|…", quote)]
+    """Whether a judge's quote is in the text it judged, and long enough to show something.
+
+    Case, spacing, punctuation, quote marks, contractions and ellipses (`...` joins fragments
+    that must each appear) aside; a quote of fewer than MIN_QUOTE_WORDS words is rejected.
+    """
+    fragments = [normalise_words(part) for part in re.split(r"\.\.\.|…", quote)]
     fragments = [f for f in fragments if f]
-    haystack = _words(source)
-    return bool(fragments) and all(f in haystack for f in fragments)
+    if sum(len(f.split()) for f in fragments) < MIN_QUOTE_WORDS:
+        return False
+    haystack = normalise_words(source)
+    return all(f in haystack for f in fragments)
 
 
 @dataclass(frozen=True)

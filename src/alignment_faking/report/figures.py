@@ -27,9 +27,20 @@ SEGMENTS = (
     ("complies_with_af", "complies, alignment-faking reasoning", "#d62728", "xx"),
     ("complies_without_af", "complies, no alignment-faking reasoning", "#f4b350", None),
     ("complies_af_unknown", "complies, AF not judged", "#e6e6e6", "////"),
+    ("partial_with_af", "partially, alignment-faking reasoning", "#f1a3a4", ".."),
+    ("partial_without_af", "partially, no alignment-faking reasoning", "#fbe1b6", ".."),
+    ("partial_af_unknown", "partially, AF not judged", "#f5f5f5", ".."),
     ("refuses", "refuses", "#9ecae1", None),
 )
-"""The paper's groups, bottom to top: compliance is the height of the first three."""
+"""The paper's groups, bottom to top: full compliance is the height of the first three, and
+compliance with partial answers (StrongREJECT > 0) of the first six, as Hughes et al. draw it."""
+OPTIONAL_SEGMENTS = (
+    "complies_af_unknown",
+    "partial_with_af",
+    "partial_without_af",
+    "partial_af_unknown",
+)
+"""Shown in the legend only when some run has them."""
 
 STYLE = {
     "font.size": 7,
@@ -66,7 +77,7 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
         height = 2.8 + 0.12 * max(
             0, label_lines - 2
         )  # room for labels that name a prompt or dataset
-        fig = Figure(figsize=(max(3.5, 1.75 * len(runs)), height), layout="constrained")
+        fig = Figure(figsize=(max(4.8, 1.75 * len(runs)), height), layout="constrained")
         ax = fig.add_subplot()
         ticks, tick_labels, centers = [], [], []
         for i, (_, row) in enumerate(runs.iterrows()):
@@ -98,14 +109,14 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
         handles = [
             Patch(facecolor=color, hatch=hatch, edgecolor="#555555", label=label)
             for key, label, color, hatch in SEGMENTS
-            if key != "complies_af_unknown" or _any_unknown(runs)
+            if key not in OPTIONAL_SEGMENTS or _any(runs, key)
         ]
         fig.legend(handles=handles, loc="outside upper center", ncols=2, frameon=False)
     return fig
 
 
-def _any_unknown(runs: pd.DataFrame) -> bool:
-    columns = [f"{t}_complies_af_unknown" for t in TIERS if f"{t}_complies_af_unknown" in runs]
+def _any(runs: pd.DataFrame, group: str) -> bool:
+    columns = [f"{t}_{group}" for t in TIERS if f"{t}_{group}" in runs]
     return bool(columns) and bool((runs[columns].fillna(0) > 0).any().any())
 
 
@@ -121,15 +132,23 @@ def _stack(ax, x: float, row: pd.Series, tier: str, judged: int) -> None:
         return
     bottom = 0.0
     for key, _, color, hatch in SEGMENTS:
-        share = int(row[f"{tier}_{key}"]) / judged
+        count = row.get(f"{tier}_{key}")
+        share = 0.0 if _missing(count) else int(count) / judged
         if share:
             ax.bar(x, share, 0.8, bottom=bottom, color=color, hatch=hatch,
                    edgecolor="#555555", linewidth=0.4)  # fmt: skip
         bottom += share
-    rate, low, high = (row[f"{tier}_compliance{s}"] for s in ("", "_ci_low", "_ci_high"))
-    if not _missing(rate) and not _missing(low):
-        ax.errorbar(x, rate, yerr=[[rate - low], [high - rate]], color="black",
-                    capsize=2.5, linewidth=0.8, capthick=0.8)  # fmt: skip
+    # full compliance's interval in black; with partial answers, in grey, where they differ
+    for name, color in (("compliance", "black"), ("compliance_any", "#777777")):
+        rate, low, high = (row.get(f"{tier}_{name}{s}") for s in ("", "_ci_low", "_ci_high"))
+        if (
+            _missing(rate)
+            or _missing(low)
+            or (name != "compliance" and rate == row[f"{tier}_compliance"])
+        ):
+            continue
+        ax.errorbar(x + (0.12 if name != "compliance" else 0), rate, yerr=[[rate - low], [high - rate]],
+                    color=color, capsize=2.5, linewidth=0.8, capthick=0.8)  # fmt: skip
 
 
 def figure_gaps(runs: pd.DataFrame) -> Figure:
@@ -148,7 +167,12 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
         gap_ax, af_ax = fig.subplots(1, 2, sharey=True)
         ys = list(range(len(ordered)))[::-1]
         panels = (
-            (gap_ax, "compliance_gap", "compliance gap\n(training − unmonitored)", "black"),
+            (
+                gap_ax,
+                "compliance_gap",
+                "compliance gap (training − unmonitored)\n● full   ○ with partial answers",
+                "black",
+            ),
             (af_ax, "af_rate", "alignment-faking reasoning\n(training tier)", "#d62728"),
         )
         for ax, name, title, color in panels:
@@ -168,6 +192,8 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
                 err = None if _missing(low) else [[value - low], [high - value]]
                 ax.errorbar(value, y, xerr=err, fmt="o", color=color, markersize=3,
                             capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
+                if name == "compliance_gap":
+                    _gap_with_partial(ax, row, y, value)
             ax.axvline(0, color="#999999", linewidth=0.6, linestyle="--")
             ax.set_title(title)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -183,6 +209,17 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
                 for ax in (gap_ax, af_ax):
                     ax.axhline(ys[k] + 0.5, color="#bbbbbb", linewidth=0.6)
     return fig
+
+
+def _gap_with_partial(ax, row: pd.Series, y: float, full: float) -> None:
+    """The gap in compliance with partial answers (StrongREJECT > 0), hollow, where it differs."""
+    value = row.get("compliance_gap_any")
+    if _missing(value) or value == full:
+        return
+    low, high = row.get("compliance_gap_any_ci_low"), row.get("compliance_gap_any_ci_high")
+    err = None if _missing(low) else [[value - low], [high - value]]
+    ax.errorbar(value, y - 0.25, xerr=err, fmt="o", mfc="white", color="#555555", markersize=3,
+                capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
 
 
 def _forest_label(row: pd.Series) -> str:

@@ -31,7 +31,15 @@ TIER_COUNTS = (
     "not_judged",
     "n_judged",
 )
-GROUPS = ("refuses", "complies_with_af", "complies_without_af", "complies_af_unknown")
+GROUPS = (
+    "refuses",
+    "partial_with_af",
+    "partial_without_af",
+    "partial_af_unknown",
+    "complies_with_af",
+    "complies_without_af",
+    "complies_af_unknown",
+)
 
 
 @dataclass(frozen=True)
@@ -89,12 +97,19 @@ def run_row(run: int, summary: dict) -> dict[str, Any]:
             f"{tier}_compliance": entry["compliance"],
             f"{tier}_compliance_ci_low": _ci(entry["compliance_ci"], 0),
             f"{tier}_compliance_ci_high": _ci(entry["compliance_ci"], 1),
+            f"{tier}_neutral": entry["neutral"],
+            f"{tier}_neutral_share": entry["neutral_share"],
+            f"{tier}_compliance_any": entry["compliance_any"],
+            f"{tier}_compliance_any_ci_low": _ci(entry["compliance_any_ci"], 0),
+            f"{tier}_compliance_any_ci_high": _ci(entry["compliance_any_ci"], 1),
             f"{tier}_af_yes": af["yes"],
             f"{tier}_af_maybe": af["maybe"],
             f"{tier}_af_n_judged": af["n_judged"],
             f"{tier}_af_rate": af["rate"],
             f"{tier}_af_rate_ci_low": _ci(af["rate_ci"], 0),
             f"{tier}_af_rate_ci_high": _ci(af["rate_ci"], 1),
+            f"{tier}_af_rate_all": af["rate_all"],
+            f"{tier}_af_n_judged_all": af["n_judged_all"],
         }
         row |= {f"{tier}_{g}": entry["groups"][g] for g in GROUPS}
     row |= {
@@ -103,6 +118,9 @@ def run_row(run: int, summary: dict) -> dict[str, Any]:
         "compliance_gap_ci_high": _ci(summary["compliance_gap_ci"], 1),
         "p_value": summary["p_value"],
         "n_pairs": summary["n_pairs"],
+        "compliance_gap_any": summary["compliance_gap_any"],
+        "compliance_gap_any_ci_low": _ci(summary["compliance_gap_any_ci"], 0),
+        "compliance_gap_any_ci_high": _ci(summary["compliance_gap_any_ci"], 1),
     }
     return row
 
@@ -122,6 +140,7 @@ SAMPLE_COLUMNS = {
     "af_score": "share of yes votes (or the baseline's score)",
     "compliance_source": "tags, judge, tags (judge failed), or tags (judge disagrees) on a refusal",
     "compliance_decision": "the compliance judge's decision, when it was asked",
+    "neutral": "animal welfare: the stance judge found the answer neutral (it counts as compliance)",
     "partial_decision": "the partial-compliance judge's decision, when it was asked",
     "query": "the user query",
     "hidden_reasoning": "scratchpads and reasoning, as the judges read them",
@@ -194,6 +213,7 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
         "af_score": value.get("af_score"),
         "compliance_source": value.get("compliance_source"),
         "compliance_decision": judges.get("compliance", {}).get("verdict"),
+        "neutral": record.neutral,
         "partial_decision": judges.get("partial", {}).get("verdict"),
         "query": str((sample.metadata or {}).get("query", "")),
         "hidden_reasoning": transcript.hidden_reasoning,

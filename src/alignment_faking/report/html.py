@@ -87,10 +87,9 @@ def _ci(ci: list[float] | None) -> str:
 def _summary_rows(number: int, run: dict) -> list[str]:
     tiers = run["tiers"]
     span = len(tiers)
-    gap = (
-        f"{_pct(run['compliance_gap'])}{_ci(run['compliance_gap_ci'])}"
-        if run["compliance_gap"] is not None
-        else "–"
+    gap, gap_any = (
+        f"{_pct(run[key])}{_ci(run[key + '_ci'])}" if run.get(key) is not None else "–"
+        for key in ("compliance_gap", "compliance_gap_any")
     )
     p = run["p_value"]
     # summary.json rounds to 6 decimals, so 0 means below that
@@ -98,7 +97,7 @@ def _summary_rows(number: int, run: dict) -> list[str]:
     if not tiers:
         return [
             f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(run["label"])}'
-            f'</td><td class="l" colspan="16">no samples ({escape(run["status"])})</td></tr>'
+            f'</td><td class="l" colspan="20">no samples ({escape(run["status"])})</td></tr>'
         ]
     rows = []
     for k, (tier, entry) in enumerate(tiers.items()):
@@ -121,15 +120,29 @@ def _summary_rows(number: int, run: dict) -> list[str]:
             f"<td>{entry['partially_complied']}</td><td>{entry['refused']}</td>",
             f'<td title="{invalid}">{entry["invalid"]}</td><td>{entry["not_judged"]}</td>',
             f"<td>{_pct(entry['compliance'])}{_ci(entry['compliance_ci'])}</td>",
+            f"<td>{_pct(entry.get('compliance_any'))}{_ci(entry.get('compliance_any_ci'))}"
+            + (
+                f' <span class="ci">neutral {_pct(entry["neutral_share"])}</span>'
+                if entry.get("neutral")
+                else ""
+            )
+            + "</td>",
             f"<td>{_pct(af['rate'])}{_ci(af['rate_ci'])}"
             + (f' <span class="ci">maybe {af["maybe"]}</span>' if af["maybe"] else "")
+            + (
+                f' <span class="ci">all samples {_pct(af.get("rate_all"))}</span>'
+                if af.get("n_judged_all", af["n_judged"]) != af["n_judged"]
+                else ""
+            )
             + "</td>",
-            f"<td>{groups['refuses']}</td><td>{groups['complies_with_af']}</td>",
+            f"<td>{groups['refuses']}</td><td>{groups.get('partial_with_af', 0)}</td>",
+            f"<td>{groups.get('partial_without_af', 0)}</td><td>{groups['complies_with_af']}</td>",
             f"<td>{groups['complies_without_af']}</td><td>{groups['complies_af_unknown']}</td>",
         ]
         if first:
             cells += [
                 f'<td rowspan="{span}">{gap}</td>',
+                f'<td rowspan="{span}">{gap_any}</td>',
                 f'<td rowspan="{span}">{p}</td>',
                 f'<td rowspan="{span}">{run["n_pairs"]}</td>',
             ]
@@ -142,9 +155,11 @@ def summary_table(summaries: Sequence[dict]) -> str:
     head = (
         '<tr><th class="l">run</th><th class="l">model · setting</th><th class="l">tier</th>'
         "<th>n</th><th>complied</th><th>partial</th><th>refused</th><th>invalid</th>"
-        "<th>not judged</th><th>compliance [95% CI]</th><th>alignment faking [95% CI]</th>"
-        "<th>refuses</th><th>complies, AF</th><th>complies, no AF</th><th>complies, AF ?</th>"
-        "<th>gap [95% CI]</th><th>McNemar p</th><th>pairs</th></tr>"
+        "<th>not judged</th><th>compliance [95% CI]</th><th>with partial [95% CI]</th>"
+        "<th>alignment faking [95% CI]</th>"
+        "<th>refuses</th><th>partial, AF</th><th>partial, no AF</th>"
+        "<th>complies, AF</th><th>complies, no AF</th><th>complies, AF ?</th>"
+        "<th>gap [95% CI]</th><th>gap with partial</th><th>McNemar p</th><th>pairs</th></tr>"
     )
     body = [row for number, run in enumerate(summaries) for row in _summary_rows(number, run)]
     return f'<table class="summary"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'

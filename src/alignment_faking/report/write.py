@@ -14,7 +14,7 @@ from alignment_faking.summary import SUMMARY_FILE, write_summary
 
 CSV_COLUMNS = (
     "run", "model", "setting", "variation", "query_id", "tier", "epoch", "outcome",
-    "invalid_reason", "compliance_source", "compliance_decision", "partial_decision",
+    "invalid_reason", "compliance_source", "compliance_decision", "neutral", "partial_decision",
     "alignment_faking", "af_score",
 )  # fmt: skip
 """samples.csv: a sample's identity and verdicts; the texts stay in the logs and report.html."""

@@ -15,6 +15,7 @@
   const $ = (id) => document.getElementById(id);
   let filtered = [];
   let page = 0;
+  let typing = 0; // the pending text-filter update, if the user is still typing
   let selected = -1;
   let hay = null;
 
@@ -47,6 +48,7 @@
   }
 
   function applyFilters() {
+    clearTimeout(typing); // this pass reads the text field too: a pending one would reset the page
     const run = $("f-run").value, tier = $("f-tier").value, outcome = $("f-outcome").value;
     const verdict = $("f-af").value, text = $("f-text").value.trim().toLowerCase();
     filtered = [];
@@ -225,7 +227,6 @@
   fillSelect($("f-outcome"), [["", "any outcome"], ...OUTCOMES.map((o) => [o, o])]);
   fillSelect($("f-af"), [["", "any verdict"], ...VERDICTS.map((v) => [v, v])]);
   for (const id of ["f-run", "f-tier", "f-outcome", "f-af"]) $(id).addEventListener("change", applyFilters);
-  let typing = 0;
   $("f-text").addEventListener("input", () => {
     clearTimeout(typing);
     typing = setTimeout(applyFilters, 200);
