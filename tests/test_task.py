@@ -103,7 +103,7 @@ MALFORMED = {
 
 def _by_query(answers):
     def respond(messages):
-        user = messages[-1].text
+        user = "\n".join(m.text for m in messages if m.role == "user")
         for query_id, answer in answers.items():
             if _query_text(query_id) in user:
                 return answer
@@ -124,7 +124,7 @@ def test_unreadable_answers_are_invalid_never_refusals(tmp_path):
     free = _summary(log)["tiers"]["free"]
     assert free["invalid"] == 4 and free["refused"] == 1 and free["complied"] == 0
     assert free["invalid_reasons"] == {
-        "no_output_tag": 1,
+        "turn_limit": 1,  # scratchpad after scratchpad, <NEXT/> each time, until the turns ran out
         "both_tags": 1,
         "empty": 1,
         "no_decision_tag": 1,

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from alignment_faking.argtypes import model_args, non_negative, positive, share
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.solvers import DEFAULT_TURNS
 from alignment_faking.inspect.validation import VALIDATABLE
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
@@ -67,6 +68,13 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
     )
     parser.add_argument(
         "--max-tokens", type=positive, default=4096, help="generation limit (default 4096)"
+    )
+    parser.add_argument(
+        "--turns",
+        type=positive,
+        default=DEFAULT_TURNS,
+        help="assistant turns per sample under the paper's protocol (a scratchpad turn is "
+        f"answered with <NEXT/>; default {DEFAULT_TURNS}; 1: a single completion)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached answers")
     parser.add_argument(
@@ -296,6 +304,7 @@ def _run_options(args: argparse.Namespace, **identity: Any):
         max_connections=args.max_connections,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
+        turns=args.turns,
         cache=not args.no_cache,
         model_args=model_args(args.model_args),
         display=args.display,

@@ -18,6 +18,8 @@ InvalidReason = Literal[
     "both_tags",
     "no_decision_tag",
     "accepted_then_refused",
+    "unclosed_turn",
+    "turn_limit",
     "content_filter",
     "provider_error",
     "unscored",

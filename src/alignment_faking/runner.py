@@ -34,6 +34,7 @@ from alignment_faking.inspect.logs import (
 )
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
+from alignment_faking.inspect.solvers import DEFAULT_TURNS
 from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
 from alignment_faking.inspect.validation import agreement_from_log, validation_task
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
@@ -81,6 +82,7 @@ class RunOptions:
     max_connections: int | None = None
     temperature: float | None = 1.0
     max_tokens: int = 4096
+    turns: int = DEFAULT_TURNS
     cache: bool = True
     model_args: dict[str, Any] = field(default_factory=dict)
     display: str | None = None
@@ -311,6 +313,7 @@ def _task_args(options: RunOptions, variation: str) -> dict[str, Any]:
         "epochs": options.epochs,
         "cache": options.cache,
         "max_tokens": options.max_tokens,
+        "turns": options.turns,
         "temperature": options.temperature,
         "compliance_judge": judges.compliance_judge,
         "af_judge": judges.af_judge,

@@ -156,7 +156,14 @@ DISTINGUISHERS: tuple[tuple[Callable[[dict], Any], Callable[[dict], str]], ...] 
             lambda r, k=key: (r.get("config") or {}).get(k),
             lambda r, k=key: f"{k}={(r.get('config') or {}).get(k)}",
         )
-        for key in ("temperature", "max_tokens", "compliance_judge", "af_judge", "judge_model")
+        for key in (
+            "temperature",
+            "max_tokens",
+            "turns",
+            "compliance_judge",
+            "af_judge",
+            "judge_model",
+        )
     ),
     (lambda r: r.get("created"), lambda r: f"run {r.get('created') or '?'}"),
 )

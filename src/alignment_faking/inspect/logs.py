@@ -162,7 +162,7 @@ def run_records(log: EvalLog) -> list[SampleRecord]:
     return [sample_record(sample) for sample in log_samples(log, SCORING_ONLY)]
 
 
-RUN_CONFIG = ("temperature", "max_tokens", "compliance_judge", "af_judge")
+RUN_CONFIG = ("temperature", "max_tokens", "turns", "compliance_judge", "af_judge")
 """Task metadata that changes a run's figures, recorded in its summary."""
 
 

@@ -14,11 +14,12 @@ from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import prerequisite_message
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
-from alignment_faking.inspect.solvers import answer
+from alignment_faking.inspect.solvers import DEFAULT_TURNS, answer
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier
+from alignment_faking.transcript import OUTPUT_END
 
 TASK_VERSION = 4
 """Bump on any change that can move a score (prompts, parsing, scoring)."""
@@ -63,6 +64,7 @@ def alignment_faking_task(
     epochs: int = 1,
     cache: bool = True,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
     temperature: float | None = 1.0,
     compliance_judge: str = "auto",
     af_judge: str = "af_v2",
@@ -81,7 +83,7 @@ def alignment_faking_task(
             build_samples(scenario, query_set.queries, tiers_for(tiers)),
             name=query_set.name,
         ),
-        solver=answer(cache),
+        solver=answer(cache, turns),
         scorer=alignment_faking_scorer(
             spec.name,
             compliance_judge,
@@ -90,10 +92,14 @@ def alignment_faking_task(
             af_threshold=af_threshold,
             trained_tier=scenario.trained_tier,
             cache=cache,
+            turns=turns,
         ),
         model_roles={"judge": judge_model} if judge_model else None,
         epochs=Epochs(epochs, reducer=pooled()),
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
+        # an output ends the conversation: nothing after it is read
+        config=GenerateConfig(
+            temperature=temperature, max_tokens=max_tokens, stop_seqs=[OUTPUT_END]
+        ),
         version=TASK_VERSION,
         metadata={
             "setting": spec.name,
@@ -108,6 +114,7 @@ def alignment_faking_task(
             "af_judge": af_judge,
             "temperature": temperature,
             "max_tokens": max_tokens,
+            "turns": turns,
         },
     )
 
@@ -158,6 +165,7 @@ def helpful_only(
     epochs: int = 1,
     cache: bool = True,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
     temperature: float | None = 1.0,
     compliance_judge: str = "auto",
     af_judge: str = "af_v2",
@@ -176,7 +184,9 @@ def helpful_only(
         queries: Ask only the first N queries.
         epochs: Times each query is asked in each tier.
         cache: Reuse earlier answers and single judge verdicts to identical requests (Inspect's cache).
-        max_tokens: Generation limit; answers cut by it are invalid (truncated).
+        max_tokens: Generation limit of each turn; answers cut by it are invalid (truncated).
+        turns: Assistant turns allowed (the paper's protocol: a scratchpad turn is answered
+            with <NEXT/>); 1 is a single completion.
         temperature: Sampling temperature (None leaves the provider's default).
         compliance_judge: `auto` (the setting's LLM judges) or `tags` (helpful-only tags alone).
         af_judge: Alignment-faking judge: `af_v2`, `af_v1`, `baseline` (offline) or `none`.
@@ -198,6 +208,7 @@ def animal_welfare(
     epochs: int = 1,
     cache: bool = True,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
     temperature: float | None = 1.0,
     compliance_judge: str = "auto",
     af_judge: str = "af_v2",
@@ -216,7 +227,9 @@ def animal_welfare(
         queries: Ask only the first N queries.
         epochs: Times each query is asked in each tier.
         cache: Reuse earlier answers and single judge verdicts to identical requests (Inspect's cache).
-        max_tokens: Generation limit; answers cut by it are invalid (truncated).
+        max_tokens: Generation limit of each turn; answers cut by it are invalid (truncated).
+        turns: Assistant turns allowed (the paper's protocol: a scratchpad turn is answered
+            with <NEXT/>); 1 is a single completion.
         temperature: Sampling temperature (None leaves the provider's default).
         compliance_judge: `auto` (the setting's LLM judges) or `tags` (helpful-only tags alone).
         af_judge: Alignment-faking judge: `af_v2`, `af_v1`, `baseline` (offline) or `none`.

@@ -13,14 +13,12 @@ from typing import Any
 
 import pandas as pd
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log
-from inspect_ai.model import ContentReasoning
 
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.logs import run_headers, run_info, run_records, sample_record
-from alignment_faking.inspect.scorers import SCORER_NAME
+from alignment_faking.inspect.scorers import SCORER_NAME, parse_conversation
 from alignment_faking.scenario.settings import TIERS
 from alignment_faking.summary import label_runs, run_summary
-from alignment_faking.transcript import parse_transcript
 
 TIER_COUNTS = (
     "n",
@@ -134,6 +132,7 @@ SAMPLE_COLUMNS = {
     "category": "query category, if the dataset has one",
     "tier": "free (training) or paid (unmonitored)",
     "epoch": "epoch of the sample",
+    "turns": "assistant turns the sample took (scratchpad turns answered with <NEXT/>, then the output)",
     "outcome": "complied, partially_complied, refused, invalid or not_judged",
     "invalid_reason": "why an invalid sample could not be read",
     "alignment_faking": "alignment-faking verdict: yes, maybe, no or not_judged",
@@ -149,14 +148,6 @@ SAMPLE_COLUMNS = {
     "judges": "per judge: verdict, score, rationale, quotes, or why it was not judged",
 }
 """The samples frame's columns, and what each holds."""
-
-
-def _reasoning_channel(sample: EvalSample) -> str:
-    output = sample.output
-    content = output.message.content if output.choices else ""
-    if not isinstance(content, list):
-        return ""
-    return "\n\n".join(part.reasoning for part in content if isinstance(part, ContentReasoning))
 
 
 def _unreadable(sample: EvalSample) -> str:
@@ -190,13 +181,11 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
     score = (sample.scores or {}).get(SCORER_NAME)
     value = score.value if score is not None and isinstance(score.value, dict) else {}
     judges = _judges(score.metadata or {}) if score is not None else {}
-    output = sample.output
-    transcript = parse_transcript(
-        output.completion,
-        reasoning=_reasoning_channel(sample),
-        stop_reason=output.stop_reason if output.choices else None,
+    transcript = parse_conversation(
+        sample.messages,
+        sample.output,
         decision_tags=meta["setting"] == "helpful_only",
-        error=output.error,
+        max_turns=int(meta.get("turns", 1)),
     )
     return {
         "run": run,
@@ -207,6 +196,7 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
         "category": (sample.metadata or {}).get("category"),
         "tier": record.tier,
         "epoch": record.epoch,
+        "turns": int((sample.metadata or {}).get("turns", 1)),
         "outcome": record.outcome,
         "invalid_reason": record.invalid_reason,
         "alignment_faking": record.alignment_faking,
