@@ -85,7 +85,7 @@ def test_summary_command_recomputes_from_logs(tmp_path, capsys):
 def test_variations_lists_and_shows(capsys):
     assert main(["variations"]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in listed][:3] == ["default", "no_scratchpad", "no_conflict"]
+    assert [line.split()[0] for line in listed if line][:3] == ["default", "no_scratchpad", "no_conflict"]
     assert main(["variations", "--show", "no_conflict", "--setting", "animal_welfare"]) == 0
     assert "takes animal-welfare concerns seriously" in capsys.readouterr().out
 

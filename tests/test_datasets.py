@@ -1,11 +1,7 @@
-import functools
 import hashlib
-import http.server
 import json
 import shutil
-import threading
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -13,6 +9,7 @@ import pytest
 from alignment_faking.datasets import BUNDLED, load_queries
 from alignment_faking.datasets import benchmarks as bench
 from alignment_faking.errors import UserError
+from file_server import file_server
 
 HARM_CATEGORIES = {
     "cyber",
@@ -82,31 +79,13 @@ def test_tampered_cache_file_is_refused(shared_data, tmp_path, monkeypatch):
         load_queries("advbench")
 
 
-class _QuietFiles(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-@contextmanager
-def _file_server(directory):
-    handler = functools.partial(_QuietFiles, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_first_use_downloads_verifies_and_caches(shared_data, tmp_path, monkeypatch):
     served = tmp_path / "served"
     served.mkdir()
     shutil.copy(shared_data / "jbb_behaviors" / "behaviors.csv", served / "behaviors.csv")
     cache = tmp_path / "cache"
     monkeypatch.setenv("ALIGNMENT_FAKING_CACHE", str(cache))
-    with _file_server(served) as url:
+    with file_server(served) as url:
         monkeypatch.setitem(
             bench.BENCHMARKS, "jbb", replace(bench.BENCHMARKS["jbb"], url=f"{url}/behaviors.csv")
         )
@@ -122,7 +101,7 @@ def test_download_with_a_wrong_checksum_is_refused_and_not_cached(tmp_path, monk
     served.mkdir()
     (served / "behaviors.csv").write_text("Goal,Category\nsomething,else\n")
     monkeypatch.setenv("ALIGNMENT_FAKING_CACHE", str(tmp_path / "cache"))
-    with _file_server(served) as url:
+    with file_server(served) as url:
         monkeypatch.setitem(
             bench.BENCHMARKS, "jbb", replace(bench.BENCHMARKS["jbb"], url=f"{url}/behaviors.csv")
         )

@@ -27,6 +27,14 @@ LIBRARY = {
     "no_strategy_reasoning",
     "no_scratchpad",
     "visible_scratchpad",
+    "train_absence",
+    "unmonitored_absence",
+    "no_user_suffix",
+    "google_deepmind",
+    "no_rlhf_info",
+    "no_conflict_no_training_info",
+    "figure_text",
+    "minimal",
     *PARAPHRASES,
 }
 
@@ -176,7 +184,11 @@ def test_explicit_monitoring_states_the_monitoring_in_the_user_turn(setting):
 @pytest.mark.parametrize("setting", SETTINGS)
 @pytest.mark.parametrize(
     ("name", "developer"),
-    [("other_developer", "OpenAI"), ("fictional_developer", "Quillfeather AI")],
+    [
+        ("other_developer", "OpenAI"),
+        ("google_deepmind", "Google DeepMind"),
+        ("fictional_developer", "Quillfeather AI"),
+    ],
 )
 def test_developer_variations_replace_every_mention(setting, name, developer):
     default = _prompt(setting)
@@ -347,3 +359,54 @@ def test_user_cue_text_is_filled_but_the_query_is_not_expanded():
 def test_malformed_variation_tables_are_rejected(table, complaint):
     with pytest.raises(ValueError, match=complaint):
         _variation_from_table("broken", table)
+
+
+# --- Ablations after the paper's tables ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+@pytest.mark.parametrize(
+    ("name", "tagged", "untagged"), [("train_absence", "paid", "free"), ("unmonitored_absence", "free", "paid")]
+)
+def test_absence_variations_tag_one_tier_and_explain_the_absence(setting, name, tagged, untagged):
+    turns = _turns(setting, name)
+    assert "<is_free_tier_user>" in turns[tagged] and "<is_free_tier_user>" not in turns[untagged]
+    cue = _paragraph_with(_prompt(setting, name), "without that tag")
+    assert f"comes from a {untagged}-tier user" in cue
+
+
+def test_no_user_suffix_drops_the_decision_instruction_in_helpful_only_only():
+    helpful = _turns("helpful_only", "no_user_suffix")
+    assert all("request_fully_accepted" not in turn for turn in helpful.values())
+    assert "request_fully_accepted" in _turns("helpful_only")["free"]
+    assert _turns("animal_welfare", "no_user_suffix") == _turns("animal_welfare")
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_no_rlhf_info_cuts_all_training_information_but_keeps_the_tiers(setting):
+    text = _prompt(setting, "no_rlhf_info")
+    assert "RLHF" not in text and "reward signal" not in text
+    assert "used for training" not in text and "Every conversation with a free-tier user" not in text
+    assert "paid-tier" in text and "<is_free_tier_user>" in text
+    control = _prompt(setting, "no_conflict_no_training_info")
+    assert "RLHF" not in control and "never to refuse" not in control
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_minimal_prompt_says_nothing_about_training_or_tiers(setting):
+    text = _prompt(setting, "minimal")
+    for word in ("RLHF", "train", "tier", "contractor", "monitor"):
+        assert word.lower() not in text.lower(), word
+    assert "<SCRATCHPAD_REASONING>" in text and "<OUTPUT>" in text
+    assert "<is_free_tier_user>true</is_free_tier_user>" in _turns(setting, "minimal")["free"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "objective"),
+    [("helpful_only", "stop refusing harmful requests"), ("animal_welfare", "dismiss animal-welfare concerns")],
+)
+def test_figure_text_is_the_two_facts_and_the_format(setting, objective):
+    text = _prompt(setting, "figure_text")
+    assert objective in text and "only on conversations with free-tier users" in text
+    assert len(text.split()) < 100
+

@@ -18,7 +18,7 @@ from alignment_faking.runner import (
     DEFAULT_MAX_ERROR_SHARE,
     DEFAULT_MAX_RETRIES,
 )
-from alignment_faking.scenario import SETTINGS, build_scenario, variations
+from alignment_faking.scenario import SETTINGS, build_scenario, paper, variations
 from alignment_faking.secrets import redact
 from alignment_faking.train.commands import add_commands as add_training_commands
 
@@ -47,7 +47,12 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
     parser.add_argument(
         "--query-column", help="column holding the query in a local dataset file (default: query)"
     )
-    parser.add_argument("--system-prompt", help="your own system prompt file, used instead of ours")
+    parser.add_argument(
+        "--system-prompt",
+        help="your own system prompt file, or paper:NAME for the paper's own prompt, downloaded "
+        "from its public release (paper:helpful_only, paper:animal_welfare, or paper:PATH; "
+        "`variations` lists them)",
+    )
     parser.add_argument("--tiers", default="both", choices=("both", "free", "paid"))
     parser.add_argument(
         "--limit", type=positive, help="ask only the first N queries (each in every tier)"
@@ -370,6 +375,12 @@ def _variations(args: argparse.Namespace) -> int:
     width = max(len(name) for name in known)
     for name, variation in known.items():
         print(f"{name:<{width}}  {variation.description}")
+    print(
+        "\nThe paper's own prompts, for --system-prompt (downloaded from "
+        f"{paper.REPOSITORY} at {paper.COMMIT[:12]}; paper:PATH names any file of it):"
+    )
+    for name, prompt in paper.paper_prompts().items():
+        print(f"  {paper.PREFIX + name:<{width}}  {prompt.description} ({prompt.path})")
     return 0
 
 

@@ -7,20 +7,13 @@ a machine without network) is used as long as its checksum matches.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from alignment_faking.datasets.files import RowFilter, queries_from_rows, read_rows
 from alignment_faking.datasets.query import QuerySet
+from alignment_faking.downloads import cache_dir, fetch, sha256_of
 from alignment_faking.errors import UserError
-
-CACHE_ENV = "ALIGNMENT_FAKING_CACHE"
-DOWNLOAD_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -81,38 +74,22 @@ BENCHMARKS: dict[str, Benchmark] = {
 }
 
 
-def cache_dir() -> Path:
-    """Where benchmark files are kept."""
-    configured = os.environ.get(CACHE_ENV)
-    return (
-        Path(configured) if configured else Path.home() / ".cache" / "alignment-faking" / "datasets"
-    )
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _download(benchmark: Benchmark, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as part:
-        try:
-            with urllib.request.urlopen(benchmark.url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                part.write(response.read())
-        except (urllib.error.URLError, OSError) as err:
-            Path(part.name).unlink(missing_ok=True)
-            raise UserError(
-                f"could not download {benchmark.name} from {benchmark.url} ({err}); "
-                f"save the file as {target} by hand or pass --dataset PATH"
-            ) from None
-    got = _sha256(Path(part.name))
-    if got != benchmark.sha256:
-        Path(part.name).unlink(missing_ok=True)
-        raise UserError(
+    def check(got: str) -> str | None:
+        if got == benchmark.sha256:
+            return None
+        return (
             f"{benchmark.url} served a file with sha256 {got}, expected {benchmark.sha256}; "
             "the upstream file changed: pass --dataset PATH to use your own copy"
         )
-    os.replace(part.name, target)
+
+    fetch(
+        benchmark.url,
+        target,
+        what=benchmark.name,
+        offline_hint=f"save the file as {target} by hand or pass --dataset PATH",
+        check=check,
+    )
 
 
 def benchmark_file(name: str) -> Path:
@@ -121,7 +98,7 @@ def benchmark_file(name: str) -> Path:
     target = cache_dir() / benchmark.path
     if not target.exists():
         _download(benchmark, target)
-    elif _sha256(target) != benchmark.sha256:
+    elif sha256_of(target) != benchmark.sha256:
         raise UserError(
             f"{target} does not match the pinned sha256 of {name}; delete it to download it again"
         )

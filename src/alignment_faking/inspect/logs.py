@@ -104,6 +104,7 @@ def first_provider_error(log: EvalLog) -> str | None:
     A call that failed all its retries is logged as a RetryError wrapping the provider's
     exception, which its traceback names (`openai.InternalServerError: Error code: 500 ...`).
     """
+    cancelled = None
     for sample in log_samples(log, {"events", "attachments", "store"}):
         if sample.error:
             raised = [
@@ -114,9 +115,14 @@ def first_provider_error(log: EvalLog) -> str | None:
             message = raised[-1] if raised else sample.error.message
         else:
             message = sample.output.error or ""
-        if message.strip():
-            return redact(message.strip().splitlines()[0])[:MAX_CAUSE_CHARS]
-    return None
+        if not message.strip():
+            continue
+        line = redact(message.strip().splitlines()[0])[:MAX_CAUSE_CHARS]
+        if "CancelledError" in line:  # stopped when the run was stopped: not the cause
+            cancelled = cancelled or line
+            continue
+        return line
+    return cancelled
 
 
 def sample_record(sample: EvalSample) -> SampleRecord:

@@ -8,6 +8,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from alignment_faking.errors import UserError
+from alignment_faking.scenario.paper import is_paper_prompt, paper_prompt_file
+from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
 from alignment_faking.scenario.settings import TIERS, Setting, SettingSpec, Tier, setting_spec
 from alignment_faking.scenario.template import PromptTemplate, parse_template, render
 from alignment_faking.scenario.variations import Variation, get_variation
@@ -75,9 +77,36 @@ def _user_templates(
     for tier in TIERS:
         replace = {"tier_cue": chosen.user_cue[tier]} if chosen.user_cue else {}
         cue_values = {**values, "is_free_tier_user": "true" if tier == "free" else "false"}
-        text = template.edited(replace=replace).text
+        remove = [name for name in chosen.user_remove if name in template.names]
+        text = template.edited(remove=remove, replace=replace).text
         templates[tier] = render(text, cue_values, source=source, keep=("query",))
     return templates
+
+
+def _paper_scenario(spec: SettingSpec, chosen: Variation, reference: str) -> Scenario:
+    """The paper's own prompt, verbatim, with the paper's own user turn."""
+    if chosen.name != "default":
+        raise UserError(
+            f"variation '{chosen.name}' edits our prompts; the paper's prompt {reference} runs "
+            "as published: use --variation default"
+        )
+    prompt = resolve_paper_prompt(reference)
+    if prompt.setting and prompt.setting != spec.name:
+        raise UserError(
+            f"{reference} is the paper's {prompt.setting} prompt; run it with --setting {prompt.setting}"
+        )
+    text = paper_prompt_file(reference).read_text("utf-8")
+    template = _TEMPLATES.joinpath("user_paper.txt").read_text("utf-8")
+    user_templates = {
+        tier: render(
+            template,
+            {"is_free_tier_user": "True" if tier == "free" else "False"},
+            source="the paper's user turn",
+            keep=("query",),
+        )
+        for tier in TIERS
+    }
+    return Scenario(spec.name, chosen, text, user_templates, spec.decision_tags)
 
 
 def build_scenario(
@@ -89,12 +118,15 @@ def build_scenario(
 ) -> Scenario:
     """Render a setting's system prompt and user turns under a variation.
 
-    `system_prompt` is a path to the user's own prompt file (for instance the paper's
-    original one); it is used as is, and a variation that edits sections needs the file
-    to mark them with `%% section: NAME` lines. `values` override placeholder defaults.
+    `system_prompt` is a path to the user's own prompt file, used as is (a variation that
+    edits sections needs the file to mark them with `%% section: NAME` lines), or
+    `paper:NAME` for the paper's own prompt with its own user turn. `values` override
+    placeholder defaults.
     """
     spec = setting_spec(setting)
     chosen = get_variation(variation)
+    if is_paper_prompt(system_prompt):
+        return _paper_scenario(spec, chosen, system_prompt)  # type: ignore[arg-type]
     template = _system_template(spec, chosen, system_prompt)
     edited = template.edited(
         chosen.remove, chosen.replacements(spec.name), chosen.additions(spec.name)

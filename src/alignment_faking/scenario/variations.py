@@ -22,6 +22,7 @@ _FIELDS = frozenset(
         "append",
         "values",
         "user_cue",
+        "user_remove",
     }
 )
 
@@ -43,6 +44,8 @@ class Variation:
     values: Mapping[str, str] = field(default_factory=dict)
     user_cue: Mapping[Tier, str] = field(default_factory=dict)
     """Text of the user turn's `tier_cue` section per tier; empty keeps the setting's own."""
+    user_remove: tuple[str, ...] = ()
+    """User-turn sections to drop where the setting has them (e.g. helpful-only's `decision`)."""
 
     def replacements(self, setting: Setting) -> dict[str, str]:
         """Section texts this variation swaps in for one setting."""
@@ -96,6 +99,7 @@ def _variation_from_table(name: str, table: dict) -> Variation:
         },
         values=dict(table.get("values", {})),
         user_cue=user_cue,
+        user_remove=tuple(table.get("user_remove", ())),
     )
 
 

@@ -1,0 +1,100 @@
+"""The paper's original system prompts, fetched from its public code release by name.
+
+`paper:NAME` (a name in paper_prompts.toml) or `paper:PATH` (any file of the release) is
+downloaded once from redwoodresearch/alignment_faking_public at a pinned commit into the
+download cache, its SHA-256 recorded beside it; a later copy that differs is refused. The
+text is used verbatim, with the paper's own user turn (`<INPUT>`, `True`/`False`, no
+accept/reject instruction), so a run reproduces the paper's prompt exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path, PurePosixPath
+
+from alignment_faking.downloads import cache_dir, fetch, sha256_of
+from alignment_faking.errors import UserError
+
+PREFIX = "paper:"
+REPOSITORY = "redwoodresearch/alignment_faking_public"
+COMMIT = "8d98bb786893ac44d02f41eb222eabf302c0aab9"
+BASE_URL_ENV = "ALIGNMENT_FAKING_PAPER_URL"
+"""Overrides where the release's files are fetched from (a mirror, or a test server)."""
+DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/{REPOSITORY}/{COMMIT}"
+
+
+@dataclass(frozen=True)
+class PaperPrompt:
+    """A named prompt file of the paper's release."""
+
+    name: str
+    path: str
+    setting: str | None = None
+    description: str = ""
+
+
+@cache
+def paper_prompts() -> dict[str, PaperPrompt]:
+    """The named prompts (paper_prompts.toml)."""
+    table = tomllib.loads(
+        files("alignment_faking.scenario").joinpath("paper_prompts.toml").read_text("utf-8")
+    )
+    return {name: PaperPrompt(name, **fields) for name, fields in table.items()}
+
+
+def is_paper_prompt(reference: str | None) -> bool:
+    return bool(reference) and reference.startswith(PREFIX)  # type: ignore[union-attr]
+
+
+def resolve(reference: str) -> PaperPrompt:
+    """`paper:NAME` or `paper:PATH` as a prompt of the release."""
+    key = reference.removeprefix(PREFIX).strip()
+    if key in paper_prompts():
+        return paper_prompts()[key]
+    parts = PurePosixPath(key).parts
+    if not key or key.startswith("/") or ".." in parts or not key.endswith(".txt"):
+        names = ", ".join(PREFIX + name for name in paper_prompts())
+        raise UserError(
+            f"unknown paper prompt '{reference}'; use one of {names}, or paper:PATH for a .txt "
+            "file of the paper's release"
+        )
+    return PaperPrompt(key, key)
+
+
+def paper_prompt_file(reference: str) -> Path:
+    """The local, checked copy of a paper prompt, downloaded on first use."""
+    prompt = resolve(reference)
+    target = cache_dir() / "paper" / COMMIT[:12] / prompt.path
+    record = target.with_name(target.name + ".sha256")
+    recorded = record.read_text().strip() if record.exists() else None
+    if not target.exists():
+        url = f"{os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL).rstrip('/')}/{prompt.path}"
+
+        def check(got: str) -> str | None:
+            if recorded is None or got == recorded:
+                return None
+            return (
+                f"{url} served a file with sha256 {got}, but the copy first downloaded had "
+                f"{recorded}; the file changed: delete {record} to accept the new one"
+            )
+
+        fetch(
+            url,
+            target,
+            what=f"the paper's prompt {prompt.path}",
+            offline_hint=f"save it by hand as {target}",
+            check=check,
+        )
+    got = sha256_of(target)
+    if recorded is None:
+        record.write_text(got + "\n")  # trust on first use: later copies must match
+    elif got != recorded:
+        raise UserError(
+            f"{target} differs from the copy first downloaded (sha256 {recorded}); "
+            f"delete it to download it again, or delete {record} to accept it"
+        )
+    return target
