@@ -199,7 +199,7 @@ def run(
     """Build the task, plan its cost, run it, and write summary.json in the log directory."""
     _validate(options)
     judges = options.judges
-    task_args = _task_args(options, options.variation)
+    task_args = _task_args(options, options.setting, options.variation)
     # built without its judge first: bad input is reported before any key is checked
     planned = alignment_faking_task(options.setting, **{**task_args, "judge_model": None})
     if options.dry_run:  # the plan alone: no model is built, so no key is needed
@@ -251,7 +251,9 @@ def sweep(
     ]
     # built without their judge first: bad input is reported before any key is checked
     planned = [
-        alignment_faking_task(setting, **{**_task_args(options, variation), "judge_model": None})
+        alignment_faking_task(
+            setting, **{**_task_args(options, setting, variation), "judge_model": None}
+        )
         for setting, variation in grid
     ]
     if options.dry_run:  # the plan alone: no model is built, so no key is needed
@@ -271,7 +273,9 @@ def sweep(
     ]
     if not check_budget(plan, options, echo):
         return [], []
-    tasks = [build_task(setting, _task_args(options, variation)) for setting, variation in grid]
+    tasks = [
+        build_task(setting, _task_args(options, setting, variation)) for setting, variation in grid
+    ]
     _, logs = eval_set(
         tasks,
         model=resolved,
@@ -300,9 +304,10 @@ def _validate(options: RunOptions) -> None:
         raise UserError("--af-votes must be at least 1 and --af-threshold in (0, 1]")
 
 
-def _task_args(options: RunOptions, variation: str) -> dict[str, Any]:
+def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, Any]:
+    """A task's arguments; the judge model only where this setting's judges need one."""
     judges = options.judges
-    uses_judge = needs_judge_model(options.setting, judges.compliance_judge, judges.af_judge)
+    uses_judge = needs_judge_model(setting, judges.compliance_judge, judges.af_judge)
     return {
         "variation": variation,
         "dataset": options.dataset,
