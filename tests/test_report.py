@@ -141,7 +141,7 @@ def test_report_files_match_the_frames_and_summary(report, found, logs):
     with report.samples_csv.open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(found.samples)
-    assert {"run", "query_id", "tier", "epoch", "outcome", "alignment_faking"} <= rows[0].keys()
+    assert {"run", "query_id", "tier", "epoch", "turns", "outcome", "alignment_faking", "neutral"} <= rows[0].keys()
     assert [r["outcome"] for r in rows] == list(found.samples["outcome"])
 
 

@@ -13,7 +13,7 @@ from alignment_faking.report.html import report_html
 from alignment_faking.summary import SUMMARY_FILE, write_summary
 
 CSV_COLUMNS = (
-    "run", "model", "setting", "variation", "query_id", "tier", "epoch", "outcome",
+    "run", "model", "setting", "variation", "query_id", "tier", "epoch", "turns", "outcome",
     "invalid_reason", "compliance_source", "compliance_decision", "neutral", "partial_decision",
     "alignment_faking", "af_score",
 )  # fmt: skip
