@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from alignment_faking.records import SampleRecord
+from alignment_faking.reference import paper_reference
 from alignment_faking.stats import Interval, RunStats, TierStats, summarize
 
 
@@ -94,7 +95,7 @@ def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
     """One run's entry of summary.json (schema in the README)."""
     stats: RunStats = summarize(records, info.trained_tier)  # type: ignore[arg-type]
     gap, gap_any = stats.gap, stats.gap_any
-    return {
+    summary = {
         "log": info.log,
         "model": info.model,
         "setting": info.setting,
@@ -121,6 +122,8 @@ def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
         "compliance_gap_any_ci": _interval(gap_any.ci) if gap_any else None,
         "p_value_any": _round(gap_any.p_value) if gap_any else None,
     }
+    summary["paper_reference"] = paper_reference(summary)
+    return summary
 
 
 SUMMARY_FILE = "summary.json"
@@ -293,6 +296,13 @@ def format_table(runs: Sequence[dict]) -> str:
             lines.append(
                 f"  gap with partial: {_percent(run['compliance_gap_any'])} "
                 f"{_percent_ci(run['compliance_gap_any_ci'])}  McNemar p={run['p_value_any']:.3g}"
+            )
+        if ref := run.get("paper_reference"):
+            lines.append(
+                f"  paper, {ref['model']} ({ref['source']}"
+                + ("" if ref["same_prompt"] else "; the paper's prompt, not ours")
+                + f"): AF {ref['af']}%, compliance {ref['compliance_train']}% / "
+                f"{ref['compliance_unmonitored']}%, gap {ref['gap']}% (± 1 SE {ref['gap_se']})"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

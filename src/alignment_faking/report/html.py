@@ -150,6 +150,20 @@ def _summary_rows(number: int, run: dict) -> list[str]:
     return rows
 
 
+def _reference_row(run: dict) -> list[str]:
+    """The paper's published figures for the same change, under the run (one standard error)."""
+    ref = run.get("paper_reference")
+    if not ref:
+        return []
+    caveat = "" if ref["same_prompt"] else "; the paper's prompt, not ours"
+    text = (
+        f"paper, {ref['model']} ({ref['source']}{caveat}): alignment faking {ref['af']}% "
+        f"± {ref['af_se']}, compliance training {ref['compliance_train']}% / unmonitored "
+        f"{ref['compliance_unmonitored']}%, gap {ref['gap']}% ± {ref['gap_se']} (± one standard error)"
+    )
+    return [f'<tr class="ref"><td></td><td class="l muted" colspan="21">{escape(text)}</td></tr>']
+
+
 def summary_table(summaries: Sequence[dict]) -> str:
     """summary.json's figures as an HTML table: one row per tier, the gap spanning both."""
     head = (
@@ -161,7 +175,11 @@ def summary_table(summaries: Sequence[dict]) -> str:
         "<th>complies, AF</th><th>complies, no AF</th><th>complies, AF ?</th>"
         "<th>gap [95% CI]</th><th>gap with partial</th><th>McNemar p</th><th>pairs</th></tr>"
     )
-    body = [row for number, run in enumerate(summaries) for row in _summary_rows(number, run)]
+    body = [
+        row
+        for number, run in enumerate(summaries)
+        for row in (*_summary_rows(number, run), *_reference_row(run))
+    ]
     return f'<table class="summary"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
@@ -181,13 +199,15 @@ FIGURE_CAPTIONS = {
     "figure_tiers": (
         "Outcomes per tier",
         "Per run, the training (free) and unmonitored (paid) tiers as shares of judged samples: "
-        "refuses, complies with alignment-faking reasoning, complies without it. Error bars: "
-        "compliance, 95% interval. n: judged samples; invalid samples are left out of the shares.",
+        "refuses, complies partially (dotted) and fully, each with or without alignment-faking "
+        "reasoning. Error bars: full compliance (black) and compliance with partial answers "
+        "(grey), 95% intervals. n: judged samples; invalid samples are left out of the shares.",
     ),
     "figure_gaps": (
         "Compliance gap and alignment-faking rate",
-        "Per run: compliance gap (training minus unmonitored, Newcombe 95% interval) and the "
-        "share of training-tier scratchpads judged alignment faking (Wilson 95% interval).",
+        "Per run: compliance gap (training minus unmonitored, Newcombe 95% interval; hollow: "
+        "with partial answers) and the training tier's alignment-faking rate over valid samples "
+        "(Wilson 95% interval).",
     ),
 }
 
