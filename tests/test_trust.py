@@ -492,3 +492,17 @@ def test_resume_plans_only_what_remains(tmp_path, monkeypatch, capsys):
     assert planned and int(planned.group(1)) == 40 - done == resumed_calls
     [run] = _runs(tmp_path)
     assert run["tiers"]["free"]["n"] == 20 and run["status"] == "success"
+
+
+def test_the_table_names_a_run_as_summary_json_does(tmp_path, capsys):
+    """A second run that differs only in temperature: its table line carries the distinguishing
+    label summary.json gives it, and the run is summarised once."""
+    common = ["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "2",
+              "--log-dir", str(tmp_path), "--display", "none", "--no-report", *NO_JUDGES]  # fmt: skip
+    assert main([*common, "--temperature", "1.0"]) == 0
+    capsys.readouterr()
+    assert main([*common, "--temperature", "0.5"]) == 0
+    out = capsys.readouterr().out
+    first, second = (run["label"] for run in _runs(tmp_path))
+    assert "temperature=0.5" in second and "temperature=1.0" in first
+    assert f"{second}  dataset=" in out

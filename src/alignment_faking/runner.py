@@ -41,6 +41,7 @@ from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 from alignment_faking.judges.labels import LabelledItem
 from alignment_faking.judges.validation import Agreement
+from alignment_faking.records import SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.summary import SUMMARY_FILE, label_runs, run_summary, write_summary
 
@@ -341,13 +342,12 @@ def _eval_options(options: RunOptions) -> dict[str, Any]:
     }
 
 
-def mark_failed(log: EvalLog, max_error_share: float) -> None:
+def mark_failed(log: EvalLog, records: list[SampleRecord], max_error_share: float) -> None:
     """Mark a run failed, in its log file too, when provider errors reach the share of samples.
 
     Inspect stops a run once sample errors reach the share; this also counts answers that came
     back as an error (a refused request, say) and were scored invalid, and names the cause.
     """
-    records = run_records(log)
     errors = provider_errors(records)
     if not errors or errors < max_error_share * len(records):
         return
@@ -372,10 +372,13 @@ def _finish(
     """Mark failed runs, summarise these runs, and write summary.json over every run in the directory."""
     # eval_set hands back headers: read each log once for both the summary and the usage
     logs = [log if log.samples is not None else read_eval_log(log.location) for log in logs]
+    mine: dict[Path, dict] = {}
     for log in logs:
-        mark_failed(log, options.max_error_share)
-    mine = {local_path(log.location): run_summary(run_info(log), run_records(log)) for log in logs}
-    # earlier runs in the same directory stay in summary.json beside these
+        records = run_records(log)
+        mark_failed(log, records, options.max_error_share)
+        mine[_same_file(log.location)] = run_summary(run_info(log), records)
+    # earlier runs in the same directory stay in summary.json beside these (the same entries,
+    # so the CLI table shows the labels summary.json gives them)
     everything = [
         mine.get(_same_file(header.location)) or run_summary(run_info(header), run_records(header))
         for header in run_headers([options.log_dir], note=lambda _: None)
