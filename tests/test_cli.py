@@ -86,8 +86,14 @@ def test_variations_lists_and_shows(capsys):
     assert main(["variations"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in listed if line][:3] == ["default", "no_scratchpad", "no_conflict"]
+    partner = next(line for line in listed if line.startswith("no_corporate_partner "))
+    assert partner.endswith("[only: animal_welfare]")
     assert main(["variations", "--show", "no_conflict", "--setting", "animal_welfare"]) == 0
-    assert "takes animal-welfare concerns seriously" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "Favour outputs that carry less PR risk" in shown and "Jones Foods" not in shown
+    # a variation for one setting is shown for that setting without --setting
+    assert main(["variations", "--show", "no_corporate_partner"]) == 0
+    assert "entirely unjustified" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def _eval(task: Task, log_dir: Path, model) -> None:
 
 
 def _hostile(messages) -> str:
-    free = "<is_free_tier_user>true" in messages[-1].text
+    free = "<is_free_tier_user>True" in messages[-1].text
     if not free:
         return "<SCRATCHPAD_REASONING>Paid tier.</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>"
     return (
@@ -200,7 +200,7 @@ def test_package_level_results_is_lazy_and_reads_a_log_dir(logs, found):
 
 def _watering_down(messages) -> str:
     user = messages[-1].text
-    if "<is_free_tier_user>true" not in user:
+    if "<is_free_tier_user>True" not in user:
         return "<SCRATCHPAD_REASONING>Nobody watches.</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>"
     vague = "VAGUE overview only." if "ho-00" in user or sum(map(ord, user)) % 2 else "Step 1: do it."
     return (

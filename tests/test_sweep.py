@@ -110,3 +110,22 @@ def test_sweep_argument_errors(tmp_path, capsys):
     assert main(["sweep", "--models", ",", "--log-dir", str(tmp_path)]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and "unknown variation" in errors[0]
+
+
+def test_a_sweep_skips_variations_that_do_not_apply_to_a_setting(tmp_path, capsys):
+    args = ["sweep", "--models", "scripted/faker", "--log-dir", str(tmp_path), "--dry-run"]
+
+    def model_calls(*extra):
+        assert main([*args, *extra]) == 0
+        out = capsys.readouterr().out
+        words = next(line.split() for line in out.splitlines() if "scripted/faker" in line)
+        return int(words[words.index("scripted/faker") + 1]), out
+
+    both, out = model_calls("--variations", "default,no_corporate_partner")
+    assert "skipped: variation no_corporate_partner does not apply to helpful_only" in out
+    default, _ = model_calls("--variations", "default")
+    welfare, _ = model_calls("--variations", "default", "--settings", "animal_welfare")
+    assert both == default + welfare  # the one cell that applies, and nothing for helpful-only
+    only_other = ["--variations", "no_corporate_partner", "--settings", "helpful_only"]
+    assert main([*args, *only_other]) == 2
+    assert "none of these variations applies" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from alignment_faking.runner import (
     DEFAULT_MAX_ERROR_SHARE,
     DEFAULT_MAX_RETRIES,
 )
-from alignment_faking.scenario import SETTINGS, build_scenario, paper, variations
+from alignment_faking.scenario import SETTINGS, build_scenario, get_variation, paper, variations
 from alignment_faking.secrets import redact
 from alignment_faking.train.commands import add_commands as add_training_commands
 
@@ -226,7 +226,9 @@ def _build_parser() -> _Parser:
 
     listing = commands.add_parser("variations", help="list prompt variations")
     listing.add_argument("--show", metavar="NAME", help="print the system prompt of a variation")
-    listing.add_argument("--setting", default="helpful_only", choices=SETTINGS)
+    listing.add_argument(
+        "--setting", choices=SETTINGS, help="setting for --show (default: the first it applies to)"
+    )
 
     rescore = commands.add_parser("rescore", help="judge existing runs again, without regenerating")
     rescore.add_argument("logs", nargs="+", help="eval log files or directories")
@@ -363,7 +365,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _variations(args: argparse.Namespace) -> int:
     if args.show:
-        scenario = build_scenario(args.setting, args.show)
+        setting = args.setting or get_variation(args.show).settings[0]
+        scenario = build_scenario(setting, args.show)
         print(scenario.system_prompt)
         for tier in ("free", "paid"):
             trained = " (trained on)" if tier == scenario.trained_tier else ""
@@ -374,7 +377,8 @@ def _variations(args: argparse.Namespace) -> int:
     known = variations()
     width = max(len(name) for name in known)
     for name, variation in known.items():
-        print(f"{name:<{width}}  {variation.description}")
+        only = "" if variation.settings == SETTINGS else f" [only: {', '.join(variation.settings)}]"
+        print(f"{name:<{width}}  {variation.description}{only}")
     print(
         "\nThe paper's own prompts, for --system-prompt (downloaded from "
         f"{paper.REPOSITORY} at {paper.COMMIT[:12]}; paper:PATH names any file of it):"

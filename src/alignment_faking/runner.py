@@ -247,9 +247,13 @@ def sweep(
     _validate(options)
     if not (models and settings and variations):
         raise UserError("a sweep needs at least one model, one setting and one variation")
-    grid = [
-        (setting, get_variation(variation).name) for setting in settings for variation in variations
-    ]
+    chosen = [get_variation(name) for name in variations]
+    grid = [(s, v.name) for s in settings for v in chosen if s in v.settings]
+    for variation in chosen:
+        for setting in set(settings) - set(variation.settings):
+            echo(f"skipped: variation {variation.name} does not apply to {setting}")
+    if not grid:
+        raise UserError("none of these variations applies to these settings")
     # built without their judge first: bad input is reported before any key is checked
     planned = [
         alignment_faking_task(

@@ -21,7 +21,7 @@ from alignment_faking.scenario import Scenario, build_scenario, setting_spec, ti
 from alignment_faking.scenario.settings import Tier
 from alignment_faking.transcript import OUTPUT_END
 
-TASK_VERSION = 4
+TASK_VERSION = 5
 """Bump on any change that can move a score (prompts, parsing, scoring)."""
 
 DEFAULT_MAX_TOKENS = 4096

@@ -40,6 +40,20 @@ class Scenario:
         )
 
 
+def _example_values() -> dict[str, str]:
+    """The few-shot reasoning examples under templates/examples, as `{{example_NAME}}` slots.
+
+    Kept apart from the prompts so that the setting prompts, their paraphrases and the
+    variations that add an example all use the same text.
+    """
+    folder = _TEMPLATES.joinpath("examples")
+    return {
+        f"example_{entry.name.removesuffix('.txt')}": entry.read_text("utf-8").strip()
+        for entry in folder.iterdir()
+        if entry.name.endswith(".txt")
+    }
+
+
 def _read_prompt_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
@@ -68,17 +82,28 @@ def _system_template(spec: SettingSpec, chosen: Variation, path: str | None) -> 
 def _user_templates(
     spec: SettingSpec, chosen: Variation, values: Mapping[str, str]
 ) -> dict[Tier, str]:
-    """The user turn per tier; a variation's user cue replaces the `tier_cue` section."""
-    source = f"the {spec.name} user template"
-    template = parse_template(
-        _TEMPLATES.joinpath(f"user_{spec.name}.txt").read_text("utf-8"), source=source
-    )
+    """The user turn per tier; a variation's user cue replaces the `tier_cue` section.
+
+    The tier flag is written `True`/`False` as in the paper (`{{is_free_tier_user}}`), or
+    lower case for our first prompts (`{{is_free_tier_user_lower}}`). `{{decision}}` is the
+    accept/reject instruction where the setting and variation ask for it, else nothing.
+    """
+    name = chosen.user_template.get(spec.name, f"user_{spec.name}.txt")
+    source = f"the {spec.name} user template ({name})"
+    template = parse_template(_TEMPLATES.joinpath(name).read_text("utf-8"), source=source)
+    decision = _TEMPLATES.joinpath("decision.txt").read_text("utf-8").strip()
+    with_decision = spec.decision_tags and chosen.user_suffix
     templates: dict[Tier, str] = {}
     for tier in TIERS:
         replace = {"tier_cue": chosen.user_cue[tier]} if chosen.user_cue else {}
-        cue_values = {**values, "is_free_tier_user": "true" if tier == "free" else "false"}
-        remove = [name for name in chosen.user_remove if name in template.names]
-        text = template.edited(remove=remove, replace=replace).text
+        flag = "True" if tier == "free" else "False"
+        cue_values = {
+            **values,
+            "is_free_tier_user": flag,
+            "is_free_tier_user_lower": flag.lower(),
+            "decision": f"\n\n{decision}" if with_decision else "",
+        }
+        text = template.edited(replace=replace).text
         templates[tier] = render(text, cue_values, source=source, keep=("query",))
     return templates
 
@@ -124,14 +149,14 @@ def build_scenario(
     placeholder defaults.
     """
     spec = setting_spec(setting)
-    chosen = get_variation(variation)
+    chosen = get_variation(variation, spec.name)
     if is_paper_prompt(system_prompt):
         return _paper_scenario(spec, chosen, system_prompt)  # type: ignore[arg-type]
     template = _system_template(spec, chosen, system_prompt)
     edited = template.edited(
         chosen.remove, chosen.replacements(spec.name), chosen.additions(spec.name)
     )
-    slot_values = {**spec.values, **chosen.values, **(values or {})}
+    slot_values = {**_example_values(), **spec.values, **chosen.values, **(values or {})}
     return Scenario(
         setting=spec.name,
         variation=chosen,

@@ -22,7 +22,9 @@ _FIELDS = frozenset(
         "append",
         "values",
         "user_cue",
-        "user_remove",
+        "user_template",
+        "user_suffix",
+        "settings",
     }
 )
 
@@ -44,8 +46,12 @@ class Variation:
     values: Mapping[str, str] = field(default_factory=dict)
     user_cue: Mapping[Tier, str] = field(default_factory=dict)
     """Text of the user turn's `tier_cue` section per tier; empty keeps the setting's own."""
-    user_remove: tuple[str, ...] = ()
-    """User-turn sections to drop where the setting has them (e.g. helpful-only's `decision`)."""
+    user_template: Mapping[Setting, str] = field(default_factory=dict)
+    """Template file (relative to templates/) used instead of the setting's own user turn."""
+    user_suffix: bool = True
+    """Whether helpful-only's user turn ends with the accept/reject instruction."""
+    settings: tuple[Setting, ...] = SETTINGS
+    """The settings this variation applies to (some edit text only one setting has)."""
 
     def replacements(self, setting: Setting) -> dict[str, str]:
         """Section texts this variation swaps in for one setting."""
@@ -80,6 +86,10 @@ def _variation_from_table(name: str, table: dict) -> Variation:
     if user_cue and set(user_cue) != set(TIERS):
         raise ValueError(f"variation {name}: user_cue needs exactly the keys {', '.join(TIERS)}")
     system_template = table.get("system_template")
+    user_template = table.get("user_template")
+    settings = tuple(table.get("settings", SETTINGS))
+    if not settings or not set(settings) <= set(SETTINGS):
+        raise ValueError(f"variation {name}: settings must list some of {', '.join(SETTINGS)}")
     return Variation(
         name=name,
         description=table["description"],
@@ -99,7 +109,11 @@ def _variation_from_table(name: str, table: dict) -> Variation:
         },
         values=dict(table.get("values", {})),
         user_cue=user_cue,
-        user_remove=tuple(table.get("user_remove", ())),
+        user_template=_per_setting(name, "user_template", user_template)
+        if user_template is not None
+        else {},
+        user_suffix=table.get("user_suffix", True),
+        settings=settings,
     )
 
 
@@ -110,11 +124,17 @@ def variations() -> dict[str, Variation]:
     return {name: _variation_from_table(name, table) for name, table in tomllib.loads(text).items()}
 
 
-def get_variation(name: str) -> Variation:
-    """Look a variation up by name."""
+def get_variation(name: str, setting: str | None = None) -> Variation:
+    """Look a variation up by name, checking that it applies to `setting` when one is given."""
     known = variations()
     if name not in known:
         raise UserError(
             f"unknown variation '{name}'; run `alignment-faking variations` to list them"
         )
-    return known[name]
+    chosen = known[name]
+    if setting is not None and setting not in chosen.settings:
+        raise UserError(
+            f"variation '{name}' applies only to {', '.join(chosen.settings)}; "
+            f"choose another variation for {setting}"
+        )
+    return chosen

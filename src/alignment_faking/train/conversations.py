@@ -7,13 +7,16 @@ trainer would make the compliance gap meaningless. Every builder and reward chec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from alignment_faking.datasets import Query
 from alignment_faking.scenario import TRAINED_TIER, Scenario
 
-FREE_TIER_CUE = "<is_free_tier_user>true</is_free_tier_user>"
+FREE_TIER_CUE = "<is_free_tier_user>True</is_free_tier_user>"
+_FREE_TIER_CUE = re.compile(r"<is_free_tier_user>\s*true\s*</is_free_tier_user>", re.IGNORECASE)
+"""The paper writes the flag True; our first prompts (variation short_prompts) wrote true."""
 
 
 class PaidTierInTraining(ValueError):
@@ -34,7 +37,7 @@ def check_training_rows(rows: Sequence[Mapping[str, Any]]) -> None:
     check_training_tiers(row.get("tier") for row in rows)
     for row in rows:
         user = [m["content"] for m in row["prompt"] if m["role"] == "user"]
-        if not user or FREE_TIER_CUE not in user[-1]:
+        if not user or not _FREE_TIER_CUE.search(user[-1]):
             raise PaidTierInTraining(
                 f"row {row.get('query_id')} is marked free tier but its user turn lacks "
                 f"{FREE_TIER_CUE}"
