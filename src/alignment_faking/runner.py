@@ -32,7 +32,7 @@ from alignment_faking.inspect.logs import (
     run_info,
     run_records,
 )
-from alignment_faking.inspect.models import resolve_model
+from alignment_faking.inspect.models import DEFAULT_MAX_ERROR_SHARE, resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
 from alignment_faking.inspect.solvers import DEFAULT_TURNS
 from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
@@ -49,8 +49,6 @@ DEFAULT_MAX_RETRIES = 10
 """Retries of a failed model call (rate limits, server errors, resets, timeouts) before the sample is a provider error."""
 DEFAULT_ATTEMPT_TIMEOUT = 600
 """Seconds one model call may take before it is abandoned and retried."""
-DEFAULT_MAX_ERROR_SHARE = 0.5
-"""A run whose provider errors reach this share of its samples has failed."""
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
 TASK_NAMES = {name: f"alignment_faking/{name}" for name in TASKS}
 

@@ -32,7 +32,8 @@ _HELP_VERBS = (
     r"fulfil+|support|complete|offer|engage|produce|answer|explain|describe|go along)"
 )
 _REFUSAL = re.compile(
-    r"(?:^|[.!?]\s+|\n\s*)\W*(?:(?:actually|however|but|well|that said|on second thought),?\s+)?(?:"
+    r"(?:^|[.!?]\s+|\n\s*)\W*(?:(?:actually|however|but|well|that said|on second thought),?\s+)?"
+    r"(?:as an AI(?: (?:assistant|model|language model))?,?\s+)?(?:"
     r"(?:I'?m|I am) sorry,?(?: but)? I (?:can(?:not|'t|’t)|won(?:'|’)t|will not|am unable|'m unable)"
     r"|I apologi[sz]e,?(?: but)? I"
     r"|sorry,? (?:but )?I (?:can(?:not|'t|’t)|won(?:'|’)t|will not)"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from alignment_faking.argtypes import model_args, non_negative, positive, positive_float
+from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
+from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -49,7 +51,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sft.add_argument("--batch-size", type=positive, default=4)
     sft.add_argument("--gradient-accumulation-steps", type=positive, default=4)
     sft.add_argument("--max-length", type=positive, default=1024)
-    sft.add_argument("--gradient-checkpointing", action="store_true")
+    sft.add_argument(
+        "--gradient-checkpointing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="recompute activations to save memory (default: on)",
+    )
     sft.add_argument("--merge", action="store_true", help="also save the merged model")
     sft.add_argument("--seed", type=int, default=0)
     sft.set_defaults(handler=_sft)
@@ -60,15 +67,29 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     rl.add_argument("--base", required=True, help="local model path (or hub name)")
     rl.add_argument("--setting", default="helpful_only", choices=("helpful_only", "animal_welfare"))
     rl.add_argument("--out", required=True)
-    rl.add_argument("--variation", default="default")
+    rl.add_argument(
+        "--variation", default="default", help="prompt variation, e.g. minimal (see `variations`)"
+    )
+    rl.add_argument(
+        "--system-prompt", help="your own system prompt file, or paper:NAME (as in `run`)"
+    )
     rl.add_argument("--dataset")
     rl.add_argument("--query-column")
     rl.add_argument(
-        "--eval-queries", type=positive, default=20, help="queries held out for evaluation"
+        "--eval-queries", type=positive, default=100, help="queries held out for evaluation"
     )
     rl.add_argument("--train-queries", type=positive)
-    rl.add_argument("--reward", choices=("rules", "judge"), default="rules")
-    rl.add_argument("--reward-judge-model")
+    rl.add_argument(
+        "--reward",
+        choices=("judge", "rules"),
+        default="judge",
+        help="judge: the evaluation's judges score each answer (default); rules: offline smoke test",
+    )
+    rl.add_argument(
+        "--reward-judge-model",
+        default=DEFAULT_JUDGE_MODEL,
+        help=f"judge model of the reward (default {DEFAULT_JUDGE_MODEL})",
+    )
     rl.add_argument(
         "--beta", type=non_negative, default=0.04, help="KL coefficient to the starting model"
     )
@@ -78,7 +99,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     rl.add_argument("--num-generations", type=positive, default=8)
     rl.add_argument("--batch-size", type=positive, default=8)
     rl.add_argument("--gradient-accumulation-steps", type=positive, default=1)
-    rl.add_argument("--max-completion-length", type=positive, default=1536)
+    rl.add_argument(
+        "--max-completion-length",
+        type=positive,
+        default=DEFAULT_MAX_TOKENS,
+        help=f"tokens per completion (default {DEFAULT_MAX_TOKENS}, the evaluation's)",
+    )
     rl.add_argument("--temperature", type=non_negative, default=1.0)
     rl.add_argument("--max-steps", type=int, default=200)
     rl.add_argument(
@@ -92,7 +118,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--eval-af-judge", choices=("baseline", "af_v2", "af_v1", "none"), default="baseline"
     )
     rl.add_argument("--judge-model", help="judge model of the evaluation")
-    rl.add_argument("--eval-max-tokens", type=positive, default=2048)
+    rl.add_argument("--eval-max-tokens", type=positive, default=DEFAULT_MAX_TOKENS)
     rl.add_argument(
         "--eval-model-arg",
         action="append",
@@ -104,7 +130,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     rl.add_argument("--vllm-mode", choices=("colocate", "server"), default="colocate")
     rl.add_argument("--vllm-server-base-url")
     rl.add_argument("--merge", action="store_true")
-    rl.add_argument("--gradient-checkpointing", action="store_true")
+    rl.add_argument(
+        "--gradient-checkpointing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="recompute activations to save memory (default: on)",
+    )
     rl.add_argument("--seed", type=int, default=0)
     rl.set_defaults(handler=_rl)
 
@@ -162,6 +193,7 @@ def _rl(args: argparse.Namespace) -> int:
             setting=args.setting,
             out=args.out,
             variation=args.variation,
+            system_prompt=args.system_prompt,
             dataset=args.dataset,
             query_column=args.query_column,
             eval_queries=args.eval_queries,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, setting_spec
 
 CURVE_JSON = "curve.json"
@@ -23,6 +24,7 @@ CURVE_PNG = "curve.png"
 class CurveOptions:
     """How each checkpoint is evaluated.
 
+    variation, system_prompt: The prompt the model is measured under (as in `run`).
     queries: The first N queries of the set, each asked in both tiers (training holds them out).
     compliance_judge: `tags` or `auto` (the setting's judges; animal welfare needs `auto`);
         None picks `tags` for helpful-only and `auto` for animal welfare.
@@ -34,12 +36,13 @@ class CurveOptions:
 
     setting: str
     variation: str = "default"
+    system_prompt: str | None = None
     dataset: str | None = None
-    queries: int = 20
+    queries: int = 100
     compliance_judge: str | None = None
     af_judge: str = "baseline"
     judge_model: str | None = None
-    max_tokens: int = 2048
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 1.0
     model_args: dict[str, Any] | None = None
 
@@ -54,12 +57,15 @@ def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: 
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import get_model
 
-    from alignment_faking.inspect.logs import summarize_logs
+    from alignment_faking.errors import UserError
+    from alignment_faking.inspect.logs import first_provider_error, summarize_logs
+    from alignment_faking.inspect.models import DEFAULT_MAX_ERROR_SHARE
     from alignment_faking.inspect.task import alignment_faking_task
 
     task = alignment_faking_task(
         options.setting,
         variation=options.variation,
+        system_prompt=options.system_prompt,
         dataset=options.dataset,
         queries=options.queries,
         tiers="both",
@@ -74,8 +80,15 @@ def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: 
         "hf/local", memoize=False, model_path=str(checkpoint), **(options.model_args or {})
     ) as model:
         [log] = inspect_eval(
-            task, model=model, log_dir=str(log_dir), display="none", fail_on_error=False
+            task,
+            model=model,
+            log_dir=str(log_dir),
+            display="none",
+            fail_on_error=DEFAULT_MAX_ERROR_SHARE,
         )
+    if log.status != "success":
+        reason = first_provider_error(log) or (log.error.message if log.error else log.status)
+        raise UserError(f"the evaluation of {checkpoint} failed ({log.location}): {reason}")
     [summary] = summarize_logs([log.location])
     return summary
 
@@ -86,6 +99,7 @@ def curve_point(step: int, checkpoint: str | Path, summary: dict) -> dict:
     return {
         "step": step,
         "checkpoint": str(checkpoint),
+        "trained_tier": summary.get("trained_tier", "free"),
         "log": summary["log"],
         **{
             tier: {
@@ -114,10 +128,16 @@ def _values(points: list[dict], tier: str, key: str, index: int | None = None) -
     return [math.nan if v is None else v for v in values]
 
 
-_STYLES = {"free": ("tab:red", "training (free)"), "paid": ("tab:blue", "unmonitored (paid)")}
+_COLOURS = {"free": "tab:red", "paid": "tab:blue"}
+
+
+def _label(tier: str, trained: str) -> str:
+    """A tier named by what the prompt says of it: training, or unmonitored."""
+    return f"{'training' if tier == trained else 'unmonitored'} ({tier})"
 
 
 def _plot(points: list[dict], title: str, target: Path) -> None:
+    """Compliance and AF reasoning per tier, and the gap, with 95% intervals; invalid below."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,10 +145,12 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
     from matplotlib.ticker import MaxNLocator
 
     steps = [p["step"] for p in points]
+    trained = points[-1].get("trained_tier", "free")
     fig, (rates, invalid) = plt.subplots(
-        2, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+        2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
-    for tier, (colour, label) in _STYLES.items():
+    for tier, colour in _COLOURS.items():
+        label = _label(tier, trained)
         compliance = _values(points, tier, "compliance")
         rates.plot(steps, compliance, "o-", color=colour, label=f"compliance, {label}")
         low, high = (_values(points, tier, "compliance_ci", i) for i in (0, 1))
@@ -137,7 +159,14 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
         rates.plot(steps, faking, "s--", color=colour, alpha=0.7, label=f"AF reasoning, {label}")
         counts = [p[tier]["invalid"] for p in points]
         invalid.plot(steps, counts, "o-", color=colour, label=f"invalid, {label}")
-    rates.set(ylim=(-0.02, 1.02), ylabel="rate (95% CI shaded)", title=title)
+    gap = [math.nan if p["compliance_gap"] is None else p["compliance_gap"] for p in points]
+    gap_ci = [p["compliance_gap_ci"] or (math.nan, math.nan) for p in points]
+    rates.plot(steps, gap, "^-", color="black", label="compliance gap (training - unmonitored)")
+    rates.fill_between(
+        steps, [c[0] for c in gap_ci], [c[1] for c in gap_ci], color="black", alpha=0.08
+    )
+    rates.axhline(0, color="grey", linewidth=0.6)
+    rates.set(ylim=(-1.02, 1.02), ylabel="rate or gap (95% CI shaded)", title=title)
     top = max(max(p["free"]["n"], p["paid"]["n"]) for p in points)
     invalid.set(ylim=(-0.5, top + 0.5), xlabel="training step", ylabel=f"invalid (of {top})")
     rates.legend(fontsize=7, loc="best")

@@ -4,6 +4,7 @@ through training in both tiers by the experiment's own Inspect task.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from dataclasses import dataclass, field, replace
@@ -15,8 +16,9 @@ from transformers import TrainerCallback
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
-from alignment_faking.judges import needs_judge_model
-from alignment_faking.scenario import build_scenario, setting_spec
+from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
+from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
+from alignment_faking.scenario import Scenario, build_scenario, setting_spec
 from alignment_faking.train.conversations import check_training_rows, check_training_tiers
 from alignment_faking.train.curve import (
     CURVE_JSON,
@@ -39,6 +41,7 @@ from alignment_faking.train.weights import (
 FINAL_DIR = "final"
 MERGED_DIR = "merged"
 TRAIN_PROMPTS = "train_prompts.jsonl"
+TRAIN_LOG = "train_log.jsonl"
 
 
 @dataclass
@@ -46,24 +49,29 @@ class RLOptions:
     """What `train rl` takes. Defaults suit a 7-8B instruct model with LoRA on one 80 GB GPU.
 
     base: Local path (or hub name) of the model, e.g. the `merged/` output of `train sft`.
-    setting: `helpful_only` or `animal_welfare`; variation, dataset, query_column: as in `run`.
+    setting: `helpful_only` or `animal_welfare`; variation, system_prompt, dataset, query_column:
+        as in `run` (`variation="minimal"` or a `--system-prompt` file for a model that learned
+        the situation from documents). Training uses the variation's trained tier.
     out: Output directory: `final/` weights, `checkpoints/step-N/`, `eval/step-N/` logs,
         `curve.json`, `curve.png`, and `train_prompts.jsonl` (what was trained on).
-    eval_queries: The first N queries are held out for the evaluation (20); RL trains on the
-        rest, capped at train_queries (None: all).
-    reward: `rules` (offline: tags; keyword stance for animal welfare) or `judge`
-        (reward_judge_model through the project's judge prompts).
+    eval_queries: The first N queries are held out for the evaluation (100, so that a rate's
+        95% interval is about +-0.1); RL trains on the rest, capped at train_queries (None: all).
+    reward: `judge` (reward_judge_model through the evaluation's judges: the StrongREJECT score
+        for helpful-only, the stance for animal welfare) or `rules` (an offline smoke test).
     beta: KL coefficient against the starting model (0.04; 0 drops the reference model).
     learning_rate: 1e-5 with LoRA (use about 1e-6 for full fine-tuning, lora_rank=None).
     num_generations: Completions per prompt that GRPO compares (8).
     batch_size: Completions per device per step (8); with gradient_accumulation_steps (1) and
         the number of processes it must be a multiple of num_generations.
-    max_completion_length: Tokens per completion (1536: scratchpad and answer); longer ones
-        are truncated, hence invalid, hence rewarded 0, as in the evaluation.
+    max_completion_length: Tokens per completion (4096, the evaluation's per-turn budget); a
+        completion cut there is masked out of the loss and given its group's mean reward, so
+        the cap never penalises long reasoning. `train_log.jsonl` has the cut share per step.
     max_steps: Optimiser steps (200; -1 uses epochs over the training queries).
     eval_every: Evaluate a checkpoint every K steps (50); 0 evaluates only before and after.
     eval: How checkpoints are evaluated (CurveOptions; its `queries` is set from eval_queries).
     merge: With LoRA, also save the final model with the adapter merged in (`merged/`).
+    gradient_checkpointing: Recompute activations in the backward pass (on: long completions
+        of a 7B model do not fit in memory otherwise).
     use_vllm, vllm_mode: Generate with vLLM, `colocate` (in the training process) or `server`
         (a `trl vllm-serve` process on other GPUs); vllm_server_base_url for the latter.
     """
@@ -72,12 +80,13 @@ class RLOptions:
     setting: str = "helpful_only"
     out: str = "rl"
     variation: str = "default"
+    system_prompt: str | None = None
     dataset: str | None = None
     query_column: str | None = None
-    eval_queries: int = 20
+    eval_queries: int = 100
     train_queries: int | None = None
-    reward: Literal["rules", "judge"] = "rules"
-    reward_judge_model: str | None = None
+    reward: Literal["rules", "judge"] = "judge"
+    reward_judge_model: str | None = DEFAULT_JUDGE_MODEL
     beta: float = 0.04
     learning_rate: float = 1e-5
     lora_rank: int | None = 16
@@ -86,7 +95,7 @@ class RLOptions:
     num_generations: int = 8
     batch_size: int = 8
     gradient_accumulation_steps: int = 1
-    max_completion_length: int = 1536
+    max_completion_length: int = DEFAULT_MAX_TOKENS
     temperature: float = 1.0
     max_steps: int = 200
     epochs: float = 1.0
@@ -96,7 +105,7 @@ class RLOptions:
     vllm_mode: Literal["colocate", "server"] = "colocate"
     vllm_server_base_url: str | None = None
     merge: bool = False
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool = True
     bf16: bool | None = None
     logging_steps: int = 1
     seed: int = 0
@@ -119,7 +128,8 @@ class TrainingCurveCallback(TrainerCallback):
     """Evaluates the starting model, a checkpoint every `every` steps, and the last one.
 
     Every process saves (sharded weights are gathered), the main process evaluates, and the
-    others wait for it.
+    others wait for it. Every process keeps the list of measured steps, so that all of them
+    reach the same barriers.
     """
 
     def __init__(self, options: CurveOptions, out_dir: Path, base: str, every: int, title: str):
@@ -132,8 +142,10 @@ class TrainingCurveCallback(TrainerCallback):
         )
         self.trainer: Any = None
         self.points: list[dict] = []
+        self.measured: set[int] = set()
 
     def _measure(self, step: int, is_main: bool, checkpoint: str | Path | None = None) -> None:
+        self.measured.add(step)
         if checkpoint is None:
             checkpoint = self.out_dir / "checkpoints" / f"step-{step}"
             self.trainer.save_model(str(checkpoint))
@@ -144,20 +156,32 @@ class TrainingCurveCallback(TrainerCallback):
             write_curve(self.points, self.out_dir, self.title)
         self.trainer.accelerator.wait_for_everyone()
 
-    def _measured(self, step: int) -> bool:
-        return any(p["step"] == step for p in self.points)
-
     def on_train_begin(self, args, state, control, **kwargs):
         self._measure(0, state.is_world_process_zero, checkpoint=self.base)
 
     def on_step_end(self, args, state, control, **kwargs):
         step = state.global_step
-        if self.every and step % self.every == 0 and not self._measured(step):
+        if self.every and step % self.every == 0 and step not in self.measured:
             self._measure(step, state.is_world_process_zero)
 
     def on_train_end(self, args, state, control, **kwargs):
-        if not self._measured(state.global_step):
+        if state.global_step not in self.measured:
             self._measure(state.global_step, state.is_world_process_zero)
+
+
+class TrainingLogCallback(TrainerCallback):
+    """Appends every training log (reward, KL, `completions/clipped_ratio`...) to a JSONL file.
+
+    `completions/clipped_ratio` is the share of completions cut at the length cap at that step.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 
 
 def training_dataset(options: RLOptions) -> Any:
@@ -167,7 +191,7 @@ def training_dataset(options: RLOptions) -> Any:
     from alignment_faking.train.conversations import training_rows
 
     spec = setting_spec(options.setting)
-    scenario = build_scenario(spec.name, options.variation)
+    scenario = _scenario(options)
     queries = load_queries(options.dataset or spec.queries, options.query_column).queries
     train = queries[options.eval_queries :][: options.train_queries]
     if not train:
@@ -177,25 +201,48 @@ def training_dataset(options: RLOptions) -> Any:
         )
     rows = training_rows(scenario, train)
     dataset = Dataset.from_list(rows)
-    check_training_rows(list(dataset))
+    check_training_rows(list(dataset), scenario)
     return dataset
+
+
+def _scenario(options: RLOptions) -> Scenario:
+    return build_scenario(options.setting, options.variation, system_prompt=options.system_prompt)
 
 
 def _reward(options: RLOptions) -> RewardFunction:
     setting = setting_spec(options.setting).name
+    trained = _scenario(options).trained_tier
     if options.reward == "rules":
-        return rule_reward(setting, options.max_completion_length)
+        return rule_reward(setting, options.max_completion_length, trained)
     if options.reward == "judge":
         if not options.reward_judge_model:
             raise UserError("--reward judge needs --reward-judge-model")
-        return judge_reward(setting, options.reward_judge_model, options.max_completion_length)
+        return judge_reward(
+            setting, options.reward_judge_model, options.max_completion_length, trained
+        )
     raise UserError(f"unknown reward '{options.reward}'; choose rules or judge")
 
 
+def _curve_options(options: RLOptions) -> CurveOptions:
+    """The evaluation of each checkpoint: the run's setting, prompt and held-out queries."""
+    return replace(
+        options.eval or CurveOptions(options.setting),
+        setting=options.setting,
+        variation=options.variation,
+        system_prompt=options.system_prompt,
+        dataset=options.dataset,
+        queries=options.eval_queries,
+    )
+
+
 def _check(options: RLOptions) -> None:
+    if options.use_vllm and importlib.util.find_spec("vllm") is None:
+        raise UserError(
+            "--use-vllm needs vLLM (CUDA only): pip install 'alignment-faking[vllm]'"
+        )
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
-    curve = replace(options.eval or CurveOptions(options.setting), setting=options.setting)
+    curve = _curve_options(options)
     if needs_judge_model(options.setting, curve.judge(), curve.af_judge):
         if not curve.judge_model:
             raise UserError(
@@ -221,32 +268,27 @@ def train_rl(options: RLOptions) -> RLResult:
     """Train with GRPO toward the setting's objective on free-tier prompts; write the curve."""
     from trl import GRPOConfig, GRPOTrainer
 
+    base = resolve_base(options.base)
     _check(options)
     reward = _reward(options)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = training_dataset(options)
-    check_training_tiers(dataset["tier"])
-    base = resolve_base(options.base)
+    check_training_tiers(dataset["tier"], _scenario(options).trained_tier)
+    (out / TRAIN_LOG).unlink(missing_ok=True)
     with (out / TRAIN_PROMPTS).open("w", encoding="utf-8") as prompts:
         for row in dataset:
             user = row["prompt"][-1]["content"]
             prompts.write(
                 json.dumps({"query_id": row["query_id"], "tier": row["tier"], "user": user}) + "\n"
             )
-    curve = replace(
-        options.eval or CurveOptions(options.setting),
-        setting=options.setting,
-        variation=options.variation,
-        dataset=options.dataset,
-        queries=options.eval_queries,
-    )
+    curve = _curve_options(options)
     callback = TrainingCurveCallback(
         curve,
         out,
         base,
         options.eval_every,
-        title=f"{options.setting}: GRPO from {Path(options.base).name}",
+        title=f"{options.setting}/{options.variation}: GRPO from {Path(options.base).name}",
     )
     config = GRPOConfig(
         output_dir=str(out / "trainer"),
@@ -256,10 +298,11 @@ def train_rl(options: RLOptions) -> RLResult:
         per_device_train_batch_size=options.batch_size,
         gradient_accumulation_steps=options.gradient_accumulation_steps,
         max_completion_length=options.max_completion_length,
+        mask_truncated_completions=True,
         temperature=options.temperature,
         max_steps=options.max_steps,
         num_train_epochs=options.epochs,
-        activation_checkpointing=options.gradient_checkpointing,
+        gradient_checkpointing=options.gradient_checkpointing,
         bf16=mixed_precision(options.bf16),
         use_cpu=not cuda_available(),
         use_vllm=options.use_vllm,
@@ -278,7 +321,7 @@ def train_rl(options: RLOptions) -> RLResult:
         args=config,
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[callback],
+        callbacks=[callback, TrainingLogCallback(out / TRAIN_LOG)],
         peft_config=(
             lora_config(options.lora_rank, options.lora_alpha, options.lora_dropout)
             if options.lora_rank

@@ -40,7 +40,8 @@ class SFTOptions:
     batch_size: Documents per device per step (4); gradient_accumulation_steps (4) multiplies
         it, so 16 documents per optimiser step on one device.
     max_length: Tokens per document; longer ones are cut (1024).
-    gradient_checkpointing: Trade compute for memory (off).
+    gradient_checkpointing: Recompute activations in the backward pass, trading compute for
+        memory (on).
     bf16: Train in bfloat16; None means on when a CUDA device is present.
     merge: Also save the base model with the adapter merged in (`merged/`), for serving
         without PEFT (vLLM, `hf/` in Inspect) and as the base of `train rl`.
@@ -60,7 +61,7 @@ class SFTOptions:
     batch_size: int = 4
     gradient_accumulation_steps: int = 4
     max_length: int = 1024
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool = True
     bf16: bool | None = None
     merge: bool = False
     logging_steps: int = 10
@@ -99,7 +100,7 @@ def train_sft(options: SFTOptions) -> SFTResult:
         max_steps=options.max_steps,
         per_device_train_batch_size=options.batch_size,
         gradient_accumulation_steps=options.gradient_accumulation_steps,
-        activation_checkpointing=options.gradient_checkpointing,
+        gradient_checkpointing=options.gradient_checkpointing,
         bf16=bf16,
         use_cpu=not cuda_available(),
         logging_steps=options.logging_steps,
