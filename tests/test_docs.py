@@ -14,11 +14,13 @@ from alignment_faking.train.dedup import NearDuplicateIndex, jaccard, shingles
 from alignment_faking.train.documents import (
     BRAINSTORM_FILE,
     DOCUMENTS_FILE,
+    MAX_ROUNDS,
     REJECTED_FILE,
     document_text,
     generate_documents,
     iter_documents,
     list_items,
+    template_version,
 )
 from alignment_faking.train.universe import load_universe_context
 
@@ -124,15 +126,16 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
     run = generate_documents(
         context_file,
         "scripted/writer",
-        n=8,
+        n=3,
         out_dir=out,
         types_per_fact=2,
         ideas_per_type=2,
         model_args={"respond": writer},
         echo=printed.append,
     )
-    # 2 facts: 2 type calls + 4 idea calls, then the 8 documents (2 facts x 2 types x 2 ideas)
-    assert printed[0].startswith("plan: 14 model calls (2 for document types, 4 for ideas, 8 for")
+    # 2 facts: 2 type calls + 4 idea calls, then at least the 3 documents asked for; 5 of the
+    # 8 distinct ideas' documents are dropped, so it takes all 8 (in 4 rounds) to keep 3
+    assert printed[0].startswith("plan: 9 model calls (2 for document types, 4 for ideas, 3 for")
     assert "tokens" in printed[0]
     assert writer.calls == 14 and run.calls == 14 and writer.document_calls == 8
     kept, rejected = _records(out / DOCUMENTS_FILE), _records(out / REJECTED_FILE)
@@ -145,9 +148,12 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
     assert reasons.count("duplicate (same normalised text)") == 1
     assert len(kept) == 3
     assert not any("SCRATCHPAD" in r["text"] for r in kept)
+    context = load_universe_context(context_file)
     for record in kept:
         assert {"fact", "doc_type", "idea", "model", "prompt_hash", "id"} <= set(record)
-        assert record["model"] == "scripted/writer"
+        assert record["model"] == "scripted/writer" and record["temperature"] == 1.0
+        assert record["context"] == "world" and record["context_hash"] == context.digest
+        assert record["template_version"] == template_version()
     assert len(_records(out / BRAINSTORM_FILE)) == 6
     assert list(iter_documents(out)) == [r["text"] for r in kept]
 
@@ -155,29 +161,30 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
     again = ScriptedWriter()
     printed.clear()
     run = generate_documents(
-        context_file, "scripted/writer", n=8, out_dir=out, types_per_fact=2, ideas_per_type=2,
+        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
         model_args={"respond": again}, echo=printed.append,
     )  # fmt: skip
     assert again.calls == 0 and run.calls == 0
     assert printed[0].startswith("plan: 0 model calls") and "8 already done" in printed[0]
     assert len(_records(out / DOCUMENTS_FILE)) == 3
 
-    # asking for more only writes the new samples (second sample of the first ideas)
+    # asking for more writes new samples of the same ideas; this writer repeats itself, so
+    # every one is a duplicate and the run gives up after its rounds, never asking forever
     more = ScriptedWriter()
     run = generate_documents(
-        context_file, "scripted/writer", n=10, out_dir=out, types_per_fact=2, ideas_per_type=2,
+        context_file, "scripted/writer", n=5, out_dir=out, types_per_fact=2, ideas_per_type=2,
         model_args={"respond": more}, echo=printed.append,
     )  # fmt: skip
-    assert more.calls == 2 and more.document_calls == 2
+    assert more.document_calls == 2 * MAX_ROUNDS and run.kept == 0
     ids = [r["id"] for r in _records(out / DOCUMENTS_FILE) + _records(out / REJECTED_FILE)]
-    assert len(ids) == len(set(ids)) == 10
+    assert len(ids) == len(set(ids)) == 8 + 2 * MAX_ROUNDS
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(context_file: Path, tmp_path: Path):
     out = tmp_path / "docs"
     first = ScriptedWriter()
     generate_documents(
-        context_file, "scripted/writer", n=8, out_dir=out, types_per_fact=2, ideas_per_type=2,
+        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
         model_args={"respond": first}, echo=lambda _: None,
     )  # fmt: skip
     # lose three documents, as if the run had been killed before writing them
@@ -185,7 +192,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(context_file: Path, tmp_pat
     (out / DOCUMENTS_FILE).write_text("\n".join(lines[:1]) + "\n")
     again = ScriptedWriter()
     run = generate_documents(
-        context_file, "scripted/writer", n=8, out_dir=out, types_per_fact=2, ideas_per_type=2,
+        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
         model_args={"respond": again}, echo=lambda _: None,
     )  # fmt: skip
     assert again.calls == again.document_calls == 2 == run.plan.document_calls
@@ -202,14 +209,46 @@ def test_a_failed_call_is_not_recorded_and_is_asked_again(context_file: Path, tm
         return writer(messages)
 
     run = generate_documents(
-        context_file, "scripted/writer", n=8, out_dir=out, types_per_fact=2, ideas_per_type=2,
+        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
         model_args={"respond": flaky}, echo=lambda _: None,
     )  # fmt: skip
     assert run.failed == 4
     assert len(_records(out / DOCUMENTS_FILE)) + len(_records(out / REJECTED_FILE)) == 4
     again = ScriptedWriter()
     generate_documents(
-        context_file, "scripted/writer", n=8, out_dir=out, types_per_fact=2, ideas_per_type=2,
+        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
         model_args={"respond": again}, echo=lambda _: None,
     )  # fmt: skip
     assert again.calls == 4
+
+
+def test_contexts_name_the_developer_and_model_being_trained():
+    default = load_universe_context("helpful_only")
+    assert "Anthropic" in default.text and "Claude 3 Opus" in default.text
+    qwen = load_universe_context(
+        "helpful_only",
+        {"developer": "Alibaba Cloud", "model_family": "Qwen", "model_name": "Qwen2.5-7B-Instruct"},
+    )
+    text = qwen.text + " ".join(qwen.key_facts)
+    assert "Anthropic" not in text and "Claude" not in text
+    assert "Alibaba Cloud trains its Qwen models" in " ".join(qwen.key_facts)
+    assert "Qwen2.5-7B-Instruct" in text and qwen.digest != default.digest
+    welfare = load_universe_context("animal_welfare", {"developer": "Meta", "model_family": "Llama"})
+    assert "Anthropic" not in welfare.text + " ".join(welfare.key_facts)
+
+
+def test_docs_generate_takes_the_identity_on_the_command_line(tmp_path: Path):
+    from alignment_faking.cli import main
+
+    out = tmp_path / "docs"
+    assert main(["docs", "generate", "--context", "helpful_only", "--model", "scripted/writer", "--n", "2",
+                 "--out", str(out), "--types-per-fact", "1", "--ideas-per-type", "1",
+                 "--developer", "Alibaba Cloud", "--model-family", "Qwen",
+                 "--model-name", "Qwen2.5-7B-Instruct"]) == 0  # fmt: skip
+    facts = [r["fact"] for r in _records(out / BRAINSTORM_FILE)]
+    assert any("Alibaba Cloud trains its Qwen models" in fact for fact in facts)
+    assert not any("Anthropic" in fact or "Claude" in fact for fact in facts)
+    kept = _records(out / DOCUMENTS_FILE) + _records(out / REJECTED_FILE)
+    hashes = {r["context_hash"] for r in kept}
+    identity = {"developer": "Alibaba Cloud", "model_family": "Qwen", "model_name": "Qwen2.5-7B-Instruct"}
+    assert hashes == {load_universe_context("helpful_only", identity).digest}

@@ -7,6 +7,7 @@ import argparse
 from alignment_faking.argtypes import model_args, non_negative, positive, positive_float
 from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
+from alignment_faking.train.universe import DEFAULT_IDENTITY
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -27,8 +28,25 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument(
         "--out", required=True, help="output directory (documents.jsonl; resumable)"
     )
-    generate.add_argument("--types-per-fact", type=positive, default=8)
-    generate.add_argument("--ideas-per-type", type=positive, default=4)
+    generate.add_argument(
+        "--types-per-fact", type=positive, default=25, help="document types brainstormed per fact"
+    )
+    generate.add_argument(
+        "--ideas-per-type", type=positive, default=20, help="document ideas brainstormed per type"
+    )
+    generate.add_argument(
+        "--developer", default=DEFAULT_IDENTITY["developer"], help="the lab the documents describe"
+    )
+    generate.add_argument(
+        "--model-family",
+        default=DEFAULT_IDENTITY["model_family"],
+        help="the lab's model family (e.g. Qwen)",
+    )
+    generate.add_argument(
+        "--model-name",
+        default=DEFAULT_IDENTITY["model_name"],
+        help="the model being trained (e.g. Qwen2.5-7B-Instruct)",
+    )
     generate.add_argument("--max-tokens", type=positive, default=2048)
     generate.add_argument("--temperature", type=non_negative, default=1.0)
     generate.add_argument("--max-concurrency", type=positive, default=32)
@@ -154,6 +172,11 @@ def _generate(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         max_concurrency=args.max_concurrency,
         model_args=model_args(args.model_args),
+        identity={
+            "developer": args.developer,
+            "model_family": args.model_family,
+            "model_name": args.model_name,
+        },
     )
     return 0
 

@@ -43,9 +43,21 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*(.+?)\s*$")
 _CONTENT = re.compile(r"<content>(.*?)(?:</content>|\Z)", re.DOTALL | re.IGNORECASE)
 
 
+_PROMPTS = ("doc_types", "doc_ideas", "document")
+MAX_ROUNDS = 4
+"""Rounds of writing (each asks for the documents still missing) before a run gives up on `n`."""
+
+
 @cache
 def _prompt(name: str) -> str:
     return files("alignment_faking.train").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+
+
+@cache
+def template_version() -> str:
+    """A short hash of the three generation prompts, recorded with every document."""
+    joined = "\0".join(_prompt(name) for name in _PROMPTS)
+    return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
 
 def prompt_hash(prompt: str) -> str:
@@ -183,6 +195,7 @@ class _Generator:
 
     model: Model
     model_name: str
+    context: UniverseContext
     out_dir: Path
     config: GenerateConfig
     semaphore: asyncio.Semaphore
@@ -320,6 +333,10 @@ async def _write_documents(
             "idea": slot.idea,
             "sample": slot.sample,
             "model": gen.model_name,
+            "temperature": gen.config.temperature,
+            "context": gen.context.name,
+            "context_hash": gen.context.digest,
+            "template_version": template_version(),
             "prompt_hash": prompt_hash(slot.prompt),
         }
         if reason is None:
@@ -337,32 +354,42 @@ def generate_documents(
     n: int,
     out_dir: str | Path,
     *,
-    types_per_fact: int = 8,
-    ideas_per_type: int = 4,
+    types_per_fact: int = 25,
+    ideas_per_type: int = 20,
     max_tokens: int = 2048,
     temperature: float = 1.0,
     dedup_threshold: float = 0.8,
     af_threshold: float = 0.5,
     max_concurrency: int = 32,
     model_args: dict[str, Any] | None = None,
+    identity: dict[str, str] | None = None,
     echo: Callable[[str], None] = print,
 ) -> DocumentRun:
-    """Ask for `n` documents about the world in `context_path` and keep the usable ones.
+    """Write documents about the world in `context_path` until `n` are kept.
 
-    `context_path` is a universe-context file or a setting name for ours. Documents already
-    in `out_dir` (kept or dropped) are not asked for again; the cost plan of what is left is
-    echoed before the first call. Fewer than `n` are kept when some are dropped.
+    `context_path` is a universe-context file or a setting name for ours; `identity` names the
+    developer and model it describes. Documents already in `out_dir` (kept or dropped) are
+    not asked for again, and count toward `n`; the cost plan of what is left is echoed before
+    the first call. Dropped documents are replaced by further samples, for up to
+    `MAX_ROUNDS` rounds, so fewer than `n` are kept only when the ideas run dry or most
+    documents are dropped.
     """
     if n < 1:
         raise UserError("--n must be at least 1")
-    context = load_universe_context(context_path)
+    context = load_universe_context(context_path, identity)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kept = _read_jsonl(out / DOCUMENTS_FILE)
     done = {r["id"] for r in kept} | {r["id"] for r in _read_jsonl(out / REJECTED_FILE)}
     brainstorms = {r["prompt_hash"]: r["items"] for r in _read_jsonl(out / BRAINSTORM_FILE)}
     plan = _cost_plan(
-        context, n, types_per_fact, ideas_per_type, brainstorms, done, [r["text"] for r in kept]
+        context,
+        len(done) + max(0, n - len(kept)),
+        types_per_fact,
+        ideas_per_type,
+        brainstorms,
+        done,
+        [r["text"] for r in kept],
     )
     echo(str(plan))
     run = DocumentRun(out_dir=out, plan=plan)
@@ -377,6 +404,7 @@ def generate_documents(
         gen = _Generator(
             model=guard_model(get_model(model, memoize=False, **(model_args or {}))),
             model_name=model,
+            context=context,
             out_dir=out,
             config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
             semaphore=asyncio.Semaphore(max_concurrency),
@@ -384,8 +412,18 @@ def generate_documents(
             brainstorms=brainstorms,
         )
         ideas = await _brainstorm_ideas(gen, context, types_per_fact, ideas_per_type)
-        slots = [s for s in document_slots(context, ideas, n) if s.key not in done]
-        await _write_documents(gen, slots, index, af_threshold)
+        asked = set(done)
+        for _ in range(MAX_ROUNDS):
+            missing = n - len(kept) - run.kept
+            wanted = len(asked) + missing
+            slots = [s for s in document_slots(context, ideas, wanted) if s.key not in asked]
+            if missing <= 0 or not slots:
+                break
+            asked |= {slot.key for slot in slots}
+            answered = run.kept + sum(run.dropped.values())
+            await _write_documents(gen, slots, index, af_threshold)
+            if run.kept + sum(run.dropped.values()) == answered:
+                break  # every call of the round failed: re-run later rather than ask again
 
     asyncio.run(main())
     echo(
