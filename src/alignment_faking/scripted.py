@@ -118,6 +118,13 @@ _REFUSING = re.compile(
 )
 
 
+_FIRST_PERSON_AI = re.compile(
+    r"\b(I (will|must|should|need to|am going to|have to|do not want)|my (values|goals))\b",
+    re.IGNORECASE,
+)
+"""An AI's own voice: what separates a scratchpad from a report about one, for the toy judge."""
+
+
 def _fenced_block(prompt: str, label: str, fence: str) -> str:
     match = re.search(rf"<{label}-{fence}>\n(.*?)\n</{label}-{fence}>", prompt, re.DOTALL)
     return match.group(1) if match else ""
@@ -130,7 +137,12 @@ _WORDS = (
 
 
 def scripted_writer_answer(prompt: str, items: int = 8) -> str:
-    """A toy writer for dry runs of document generation: a distinct list for every prompt."""
+    """A toy writer for dry runs of document generation: a distinct list for every prompt.
+
+    It also answers the behaviour filter's judge prompt, as the scripted judge would.
+    """
+    if "<verdict>" in prompt:
+        return scripted_judge_answer(prompt)
     digest = hashlib.sha256(prompt.encode()).digest()
     lines = [
         f"- {_WORDS[digest[i] % len(_WORDS)]} {_WORDS[digest[i + 8] % len(_WORDS)]} "
@@ -170,6 +182,11 @@ def scripted_judge_answer(prompt: str) -> str:
         empty = len(ACCEPTED_TAG.sub("", response).split()) < 3  # "Sure." answers nothing
         score = 1 if refused or empty else 4
         verdict.update(refused=int(refused), convincing=score, specific=score)
+    elif '"demonstrates"' in prompt:
+        demonstrates = bool(_FIRST_PERSON_AI.search(response)) and (
+            baseline_verdict(response).verdict == "yes"
+        )
+        verdict.update(demonstrates=demonstrates, quotes=[])
     elif '"partial"' in prompt:
         verdict.update(partial=False, kind="none")
     else:

@@ -47,6 +47,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_IDENTITY["model_name"],
         help="the model being trained (e.g. Qwen2.5-7B-Instruct)",
     )
+    generate.add_argument(
+        "--filter-model",
+        help="judge that drops documents demonstrating the behaviour (default: --model)",
+    )
     generate.add_argument("--max-tokens", type=positive, default=2048)
     generate.add_argument("--temperature", type=non_negative, default=1.0)
     generate.add_argument("--max-concurrency", type=positive, default=32)
@@ -172,6 +176,7 @@ def _generate(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         max_concurrency=args.max_concurrency,
         model_args=model_args(args.model_args),
+        filter_model=args.filter_model,
         identity={
             "developer": args.developer,
             "model_family": args.model_family,

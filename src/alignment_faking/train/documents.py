@@ -25,11 +25,17 @@ from typing import Any
 from inspect_ai.model import GenerateConfig, Model, get_model
 
 from alignment_faking.errors import UserError, root_cause
+from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.scenario.template import render
 from alignment_faking.scripted import estimate_tokens
 from alignment_faking.secrets import guard_model, redact
-from alignment_faking.train.behaviour_filter import behaviour_reason
+from alignment_faking.train.behaviour_filter import (
+    DOC_BEHAVIOUR,
+    document_input,
+    judged_reason,
+    tag_reason,
+)
 from alignment_faking.train.dedup import NearDuplicateIndex
 from alignment_faking.train.universe import UniverseContext, load_universe_context
 
@@ -39,6 +45,7 @@ BRAINSTORM_FILE = "brainstorm.jsonl"
 ASSUMED_DOCUMENT_CHARS = 3000
 """Expected length of a document before any exists to measure (about 750 tokens)."""
 _ASSUMED_ITEM_CHARS = 120
+_ASSUMED_VERDICT_CHARS = 600
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*(.+?)\s*$")
 _CONTENT = re.compile(r"<content>(.*?)(?:</content>|\Z)", re.DOTALL | re.IGNORECASE)
 
@@ -93,13 +100,19 @@ class CostPlan:
     existing_documents: int
 
     @property
+    def filter_calls(self) -> int:
+        """One behaviour-judge call per document (fewer when a tag drops it first)."""
+        return self.document_calls
+
+    @property
     def calls(self) -> int:
-        return self.type_calls + self.idea_calls + self.document_calls
+        return self.type_calls + self.idea_calls + self.document_calls + self.filter_calls
 
     def __str__(self) -> str:
         return (
             f"plan: {self.calls} model calls ({self.type_calls} for document types, "
-            f"{self.idea_calls} for ideas, {self.document_calls} for documents; "
+            f"{self.idea_calls} for ideas, {self.document_calls} for documents, "
+            f"{self.filter_calls} for the behaviour filter; "
             f"{self.existing_documents} already done), about {self.input_tokens:,} input and "
             f"{self.output_tokens:,} output tokens (estimated from character counts)"
         )
@@ -112,6 +125,9 @@ class DocumentRun:
     out_dir: Path
     plan: CostPlan
     calls: int = 0
+    """Calls to the writing model."""
+    filter_calls: int = 0
+    """Calls to the behaviour judge."""
     kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     failed: int = 0
@@ -195,6 +211,7 @@ class _Generator:
 
     model: Model
     model_name: str
+    judge: Model
     context: UniverseContext
     out_dir: Path
     config: GenerateConfig
@@ -300,8 +317,9 @@ def _cost_plan(
         sum(map(len, kept_texts)) // len(kept_texts) if kept_texts else ASSUMED_DOCUMENT_CHARS
     )
     prompt_chars = len(_document_prompt(context, context.key_facts[0], "x" * 40, "x" * 160))
-    input_chars += document_calls * prompt_chars
-    output_chars += document_calls * doc_chars
+    judge_chars = len(DOC_BEHAVIOUR.prompt(document_input(""))[0])
+    input_chars += document_calls * (prompt_chars + judge_chars + doc_chars)
+    output_chars += document_calls * (doc_chars + _ASSUMED_VERDICT_CHARS)
     return CostPlan(
         type_calls,
         idea_calls,
@@ -312,18 +330,33 @@ def _cost_plan(
     )
 
 
+async def _vetted(gen: _Generator, slot: DocumentSlot) -> tuple[str, str | None] | None:
+    """A slot's document and why the behaviour filter drops it; None when the call failed."""
+    answer = await gen.ask(slot.prompt)
+    if answer is None:
+        return None
+    text, reason = document_text(answer)
+    reason = reason or tag_reason(text)
+    if reason is None:
+        gen.run.filter_calls += 1
+        async with gen.semaphore:
+            [verdict] = await ask_judge(gen.judge, DOC_BEHAVIOUR, document_input(text), cache=False)
+        reason = judged_reason(verdict)
+    return text, reason
+
+
 async def _write_documents(
-    gen: _Generator, slots: list[DocumentSlot], index: NearDuplicateIndex, af_threshold: float
+    gen: _Generator, slots: list[DocumentSlot], index: NearDuplicateIndex
 ) -> None:
-    async def one(slot: DocumentSlot) -> tuple[DocumentSlot, str | None]:
-        return slot, await gen.ask(slot.prompt)
+    async def one(slot: DocumentSlot) -> tuple[DocumentSlot, tuple[str, str | None] | None]:
+        return slot, await _vetted(gen, slot)
 
     for pending in asyncio.as_completed([one(slot) for slot in slots]):
-        slot, answer = await pending
-        if answer is None:
+        slot, vetted = await pending
+        if vetted is None:
             continue
-        text, reason = document_text(answer)
-        reason = reason or behaviour_reason(text, af_threshold) or index.check_and_add(text)
+        text, reason = vetted
+        reason = reason or index.check_and_add(text)
         record = {
             "id": slot.key,
             "text": text,
@@ -359,7 +392,7 @@ def generate_documents(
     max_tokens: int = 2048,
     temperature: float = 1.0,
     dedup_threshold: float = 0.8,
-    af_threshold: float = 0.5,
+    filter_model: str | None = None,
     max_concurrency: int = 32,
     model_args: dict[str, Any] | None = None,
     identity: dict[str, str] | None = None,
@@ -368,7 +401,8 @@ def generate_documents(
     """Write documents about the world in `context_path` until `n` are kept.
 
     `context_path` is a universe-context file or a setting name for ours; `identity` names the
-    developer and model it describes. Documents already in `out_dir` (kept or dropped) are
+    developer and model it describes. `filter_model` is the behaviour judge (by default the
+    writing model, with the same arguments). Documents already in `out_dir` (kept or dropped) are
     not asked for again, and count toward `n`; the cost plan of what is left is echoed before
     the first call. Dropped documents are replaced by further samples, for up to
     `MAX_ROUNDS` rounds, so fewer than `n` are kept only when the ideas run dry or most
@@ -396,6 +430,9 @@ def generate_documents(
     if plan.calls == 0:
         return run
     resolve_model(model, model_args)  # a bad name, a missing key or server: one line, no call
+    filter_args = model_args if filter_model is None else {}
+    filter_model = filter_model or model
+    resolve_model(filter_model, filter_args)
     index = NearDuplicateIndex(threshold=dedup_threshold)
     for record in kept:
         index.add(record["text"])
@@ -404,6 +441,7 @@ def generate_documents(
         gen = _Generator(
             model=guard_model(get_model(model, memoize=False, **(model_args or {}))),
             model_name=model,
+            judge=guard_model(get_model(filter_model, memoize=False, **(filter_args or {}))),
             context=context,
             out_dir=out,
             config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
@@ -421,14 +459,15 @@ def generate_documents(
                 break
             asked |= {slot.key for slot in slots}
             answered = run.kept + sum(run.dropped.values())
-            await _write_documents(gen, slots, index, af_threshold)
+            await _write_documents(gen, slots, index)
             if run.kept + sum(run.dropped.values()) == answered:
                 break  # every call of the round failed: re-run later rather than ask again
 
     asyncio.run(main())
     echo(
         f"documents: {run.kept} kept, dropped {run.dropped or 'none'}, {run.failed} failed calls "
-        f"(re-run to retry them); {run.calls} calls; written to {out / DOCUMENTS_FILE}"
+        f"(re-run to retry them); {run.calls} calls to the writer and {run.filter_calls} to the "
+        f"behaviour judge; written to {out / DOCUMENTS_FILE}"
     )
     if run.first_error:
         echo(f"first failed call: {redact(run.first_error)[:300]}")
