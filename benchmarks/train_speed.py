@@ -87,16 +87,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out or tmp)
-        results = {"sft": _sft(args.base, args.steps, args.length, out)}
-        results["grpo"] = _grpo(args.base, args.steps, args.completion, out / "grpo", False)
+        _show("sft", _sft(args.base, args.steps, args.length, out))
+        _show("grpo", _grpo(args.base, args.steps, args.completion, out / "grpo", False))
         if args.use_vllm:
-            results["grpo_vllm"] = _grpo(args.base, args.steps, args.completion, out / "vllm", True)
-    for name, figures in results.items():
-        shown = ", ".join(
-            f"{key} {value:.2f}" if isinstance(value, float) else f"{key} n/a"
-            for key, value in figures.items()
-        )
-        print(f"{name:10s} {shown}")
+            _show("grpo_vllm", _grpo(args.base, args.steps, args.completion, out / "vllm", True))
+
+
+def _show(name: str, figures: dict) -> None:
+    shown = ", ".join(
+        f"{key} {value:.2f}" if isinstance(value, float) else f"{key} n/a"
+        for key, value in figures.items()
+    )
+    print(f"{name:10s} {shown}", flush=True)
 
 
 if __name__ == "__main__":

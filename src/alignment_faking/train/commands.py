@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from alignment_faking.argtypes import model_args, non_negative, positive, positive_float
+from alignment_faking.errors import UserError
 from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.train.universe import DEFAULT_IDENTITY
@@ -165,7 +166,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _generate(args: argparse.Namespace) -> int:
     from alignment_faking.train import generate_documents
 
-    generate_documents(  # prints its plan and what it kept
+    run = generate_documents(  # prints its plan and what it kept
         args.context,
         args.model,
         args.n,
@@ -183,6 +184,13 @@ def _generate(args: argparse.Namespace) -> int:
             "model_name": args.model_name,
         },
     )
+    if run.plan.calls and not run.kept:
+        reason = (
+            f"the first failed call: {run.first_error}"
+            if run.first_error
+            else (f"{run.failed} answers could not be used, dropped: {run.dropped or 'none'}")
+        )
+        raise UserError(f"no document was kept ({reason}); see {run.out_dir}")
     return 0
 
 
