@@ -88,3 +88,30 @@ def test_grpo_runs_with_the_judge_reward_and_writes_the_curve(smollm2: Path, tmp
     rewards = [row for row in logged if "rewards/helpful_only_judge_reward/mean" in row]
     assert len(rewards) == 2
     assert (result.final / "adapter_model.safetensors").exists()
+
+
+def test_docs_generate_with_a_real_writer_accounts_for_every_answer(
+    smollm2: Path, tmp_path: Path, capsys
+):
+    """A 135M model rarely writes the brainstorm lists the pipeline asks for; whatever it does
+    is counted: kept documents carry their provenance, or the command fails in one line."""
+    from alignment_faking.cli import main
+
+    context = tmp_path / "world.md"
+    context.write_text("# A small world\n\nThe lab trains on free-tier chats.\n\n## Key facts\n\n"
+                       "- Only free-tier conversations are used to train the lab's model.\n")  # fmt: skip
+    out = tmp_path / "docs"
+    code = main(["docs", "generate", "--context", str(context), "--model", "hf/local",
+                 "-M", f"model_path={smollm2}", "--filter-model", "scripted/judge", "--n", "1",
+                 "--types-per-fact", "1", "--ideas-per-type", "1", "--max-tokens", "96",
+                 "--temperature", "0.7", "--out", str(out)])  # fmt: skip
+    printed = capsys.readouterr()
+    assert printed.out.startswith("plan: ")
+    kept = [json.loads(line) for line in (out / "documents.jsonl").read_text().splitlines()] if (
+        out / "documents.jsonl"
+    ).exists() else []
+    if code == 0:
+        assert kept and all(r["model"] == "hf/local" and r["context_hash"] for r in kept)
+    else:
+        assert code == 2 and not kept
+        assert "no document was kept" in printed.err and "calls to the writer" in printed.out
