@@ -33,7 +33,15 @@ def _cpu_seconds() -> float:
 
 
 def _run(queries: int, epochs: int, args: argparse.Namespace, log_dir: str):
-    task = alignment_faking_task("helpful_only", queries=queries, epochs=epochs, cache=False)
+    # the harness alone: tags and the offline baseline, no judge model (and no key) needed
+    task = alignment_faking_task(
+        "helpful_only",
+        queries=queries,
+        epochs=epochs,
+        cache=False,
+        compliance_judge="tags",
+        af_judge="baseline",
+    )
     [log] = inspect_eval(
         task,
         model="openai-api/stub/faker",
