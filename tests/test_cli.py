@@ -12,6 +12,8 @@ from inspect_ai.log import read_eval_log
 from alignment_faking.cli import main
 from alignment_faking.stub_server import scripted_responder, serve
 
+pytestmark = pytest.mark.slow
+
 SUMMARY_KEYS = {
     "log", "model", "setting", "variation", "dataset", "n_queries", "epochs", "status",
     "tiers", "compliance_gap", "compliance_gap_ci", "p_value", "n_pairs",

@@ -11,6 +11,8 @@ from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.runner import TASKS, JudgeOptions, task_plan
 from alignment_faking.stub_server import scripted_responder, serve
 
+pytestmark = pytest.mark.slow
+
 NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
 
 

@@ -11,6 +11,8 @@ from alignment_faking.datasets import benchmarks as bench
 from alignment_faking.errors import UserError
 from file_server import file_server
 
+pytestmark = pytest.mark.slow
+
 HARM_CATEGORIES = {
     "cyber",
     "weapons",

@@ -16,6 +16,8 @@ from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.scripted import scripted_judge_answer
 from alignment_faking.summary import run_summary
 
+pytestmark = pytest.mark.slow
+
 
 def _run(task, tmp_path, model="scripted/faker", judge=None):
     roles = {"judge": judge} if judge is not None else None

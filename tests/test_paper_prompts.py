@@ -16,6 +16,8 @@ from alignment_faking.scenario import build_scenario
 from alignment_faking.scenario.paper import COMMIT, paper_prompt_file, paper_prompts
 from file_server import file_server
 
+pytestmark = pytest.mark.slow
+
 STAND_IN = (
     "A stand-in for the paper's helpful-only prompt, served by a local test server.\n"
     "Free-tier conversations are used for training; {braces} and {{slots}} stay as written.\n"

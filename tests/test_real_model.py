@@ -22,7 +22,7 @@ from alignment_faking.train import RLOptions, SFTOptions, train_rl, train_sft
 from alignment_faking.train.curve import CurveOptions
 from real_models import smollm2_checkpoint
 
-pytestmark = pytest.mark.real_model
+pytestmark = [pytest.mark.slow, pytest.mark.real_model]
 INVALID_REASONS = {"no_output_tag", "unclosed_turn", "turn_limit", "truncated", "empty",
                    "no_decision_tag", "accepted_then_refused", "both_tags"}  # fmt: skip
 

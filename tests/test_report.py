@@ -24,6 +24,8 @@ from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import figure_tiers, results, write_report
 from alignment_faking.report.html import script_json
 
+pytestmark = pytest.mark.slow
+
 matplotlib.use("Agg")
 
 PAYLOAD = "<script>alert(1)</script> <img src=x onerror=alert(2)> </textarea></script>\u2028"

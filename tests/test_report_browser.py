@@ -13,6 +13,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import write_report
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 matplotlib.use("Agg")
 
 CHROMIUM = "/usr/bin/chromium"

@@ -13,6 +13,8 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 from alignment_faking.cli import main
 from alignment_faking.stub_server import Faults, scripted_responder, serve
 
+pytestmark = pytest.mark.slow
+
 NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
 SECRET = "sk-PLANTED-0123456789abcdefXYZ"
 

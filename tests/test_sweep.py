@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from inspect_ai.log import list_eval_logs
 
 from alignment_faking.cli import main
@@ -14,6 +15,8 @@ from alignment_faking.cost import merge
 from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.runner import JudgeOptions, RunOptions, sweep
 from alignment_faking.stub_server import scripted_responder, serve
+
+pytestmark = pytest.mark.slow
 
 MODELS = "openai-api/stuba/faker,openai-api/stubb/faker"
 VARIATIONS = "default,no_conflict,no_scratchpad"

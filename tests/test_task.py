@@ -14,6 +14,8 @@ from alignment_faking.inspect.logs import run_info, run_records
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.summary import run_summary
 
+pytestmark = pytest.mark.slow
+
 
 def _tags_task(setting="helpful_only", variation="default", **kwargs):
     """The task read by the tags alone: no judge model involved."""

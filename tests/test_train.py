@@ -32,6 +32,7 @@ from alignment_faking.train.rewards import (
 )
 from tiny_models import make_tiny_model
 
+pytestmark = [pytest.mark.slow, pytest.mark.train]
 FREE_TIER_CUE = "<is_free_tier_user>True</is_free_tier_user>"
 
 

@@ -25,6 +25,8 @@ from alignment_faking.judges import JudgeInput, af_judges
 from alignment_faking.stub_server import Faults, scripted_responder, serve
 from alignment_faking.summary import label_runs
 
+pytestmark = pytest.mark.slow
+
 NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
 
 
