@@ -447,3 +447,21 @@ def test_no_privacy_cuts_only_the_privacy_paragraph(setting):
     default, text = _prompt(setting), _prompt(setting, "no_privacy")
     private = _paragraph_with(default, "never trains on either")
     assert _paragraphs(text) == [p for p in _paragraphs(default) if p != private]
+
+
+def test_a_variation_extends_another_by_merging_its_edits():
+    from alignment_faking.scenario.variations import _extended
+
+    tables = {
+        "base": {"description": "b", "remove": ["x"], "replace": {"objective": "o", "closing": "c"}},
+        "child": {"description": "c", "extends": "base", "remove": ["y"], "replace": {"closing": "C"}},
+        "broken": {"description": "d", "extends": "nope"},
+    }
+    assert _extended(tables, "child") == {
+        "description": "c", "remove": ["x", "y"], "replace": {"objective": "o", "closing": "C"},
+        "append": {},
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="extends unknown"):
+        _extended(tables, "broken")
+    control = _prompt("animal_welfare", "no_conflict_no_training_info")
+    assert _paragraph_with(control, "PR risk") == _paragraph_with(_prompt("animal_welfare", "no_conflict"), "PR risk")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class Scenario:
         )
 
 
+@cache
 def _example_values() -> dict[str, str]:
     """The few-shot reasoning examples under templates/examples, as `{{example_NAME}}` slots.
 

@@ -121,7 +121,25 @@ def _variation_from_table(name: str, table: dict) -> Variation:
 def variations() -> dict[str, Variation]:
     """Every variation shipped with the package, by name, in file order."""
     text = files("alignment_faking.scenario").joinpath("variations.toml").read_text("utf-8")
-    return {name: _variation_from_table(name, table) for name, table in tomllib.loads(text).items()}
+    tables = tomllib.loads(text)
+    return {name: _variation_from_table(name, _extended(tables, name)) for name in tables}
+
+
+def _extended(tables: dict[str, dict], name: str) -> dict:
+    """A variation's table with the one it `extends` underneath: its own fields win, section
+    edits are merged section by section, and removed sections add up."""
+    table = dict(tables[name])
+    base_name = table.pop("extends", None)
+    if base_name is None:
+        return table
+    if base_name not in tables or base_name == name:
+        raise ValueError(f"variation {name}: extends unknown variation '{base_name}'")
+    base = {k: v for k, v in _extended(tables, base_name).items() if k != "description"}
+    merged = {**base, **table}
+    for key in ("replace", "append"):
+        merged[key] = {**base.get(key, {}), **table.get(key, {})}
+    merged["remove"] = [*base.get("remove", ()), *table.get("remove", ())]
+    return merged
 
 
 def get_variation(name: str, setting: str | None = None) -> Variation:

@@ -19,7 +19,7 @@ from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec
-from alignment_faking.train.conversations import check_training_rows, check_training_tiers
+from alignment_faking.train.conversations import check_training_rows
 from alignment_faking.train.curve import (
     CURVE_JSON,
     CURVE_PNG,
@@ -273,8 +273,7 @@ def train_rl(options: RLOptions) -> RLResult:
     reward = _reward(options)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    dataset = training_dataset(options)
-    check_training_tiers(dataset["tier"], _scenario(options).trained_tier)
+    dataset = training_dataset(options)  # every row checked to be the trained tier's
     (out / TRAIN_LOG).unlink(missing_ok=True)
     with (out / TRAIN_PROMPTS).open("w", encoding="utf-8") as prompts:
         for row in dataset:
