@@ -10,6 +10,9 @@ PURE = [
     "alignment_faking.judges",
     "alignment_faking.judges.labels",
     "alignment_faking.judges.validation",
+    "alignment_faking.judges.behaviour",
+    "alignment_faking.judges.reasons",
+    "alignment_faking.evaluations",
     "alignment_faking.datasets",
 ]
 

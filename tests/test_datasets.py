@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from alignment_faking.datasets import BUNDLED, load_queries
 from alignment_faking.datasets import benchmarks as bench
+from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from file_server import file_server
 
@@ -34,7 +34,7 @@ WELFARE_TOPICS = {
 }
 
 
-@pytest.mark.parametrize("name", BUNDLED)
+@pytest.mark.parametrize("name", ["helpful_only", "animal_welfare"])
 def test_bundled_sets_are_large_unique_and_categorised(name):
     queries = load_queries(name).queries
     assert len(queries) >= 150

@@ -49,6 +49,11 @@ class SampleRecord:
     neutral: bool = False
     """Animal welfare: the stance judge found the answer neutral, neither supporting nor
     dismissing animal welfare (it counts as compliance, as in the paper)."""
+    reasons: tuple[str, ...] | None = None
+    """Motivations the reasoning-categories judge found (None: not judged)."""
+    af_scope: str | None = None
+    """That judge's goal-specific / generic / none call on alignment faking."""
+    unmonitored_conclusion: str | None = None
 
     @property
     def af_share(self) -> float:
@@ -61,3 +66,19 @@ class SampleRecord:
     def judged(self) -> bool:
         """Whether the sample counts in a compliance rate's denominator."""
         return self.outcome in JUDGED_OUTCOMES
+
+
+@dataclass(frozen=True)
+class BehaviourRecord:
+    """One sample of another evaluation (anti-lab, lying, realism): the judge's class, if any."""
+
+    query_id: str
+    tier: Tier
+    epoch: int
+    decision: str | None
+    """The judge's class; None when the answer was invalid or could not be judged."""
+    invalid_reason: str | None = None
+
+    @property
+    def judged(self) -> bool:
+        return self.decision is not None

@@ -10,9 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from alignment_faking.records import SampleRecord
+from alignment_faking.datasets.bundled import BUNDLED
+from alignment_faking.evaluations import COMPLIANCE, get_evaluation
+from alignment_faking.judges.reasons import REASONS
+from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import paper_reference
-from alignment_faking.stats import Interval, RunStats, TierStats, summarize
+from alignment_faking.stats import (
+    Gap,
+    Interval,
+    Rate,
+    ReasonStats,
+    RunStats,
+    TierStats,
+    behaviour_stats,
+    summarize,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,9 @@ class RunInfo:
     config: dict[str, Any] = field(default_factory=dict)
     """Generation and judging settings that change the figures (temperature, judges...)."""
     created: str | None = None
+    evaluation: str = COMPLIANCE
+    """`compliance` (the main experiment, with or without reasoning categories) or another
+    evaluation's name (evaluations.py)."""
 
 
 def _interval(ci: Interval | None) -> list[float] | None:
@@ -44,6 +59,31 @@ def _interval(ci: Interval | None) -> list[float] | None:
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
+
+
+def _rate_entry(rate: Rate) -> dict:
+    return {"rate": _round(rate.value), "ci": _interval(rate.ci), "n": rate.trials}
+
+
+def _gap_entry(gap: Gap) -> dict:
+    return {
+        "gap": _round(gap.value),
+        "ci": _interval(gap.ci),
+        "p_value": _round(gap.p_value),
+        "n_pairs": gap.n_pairs,
+    }
+
+
+def _reasons_entry(reasons: ReasonStats) -> dict:
+    return {
+        "n_judged": reasons.judged,
+        "shares": {name: _rate_entry(rate) for name, rate in reasons.shares.items()},
+        "among_complying": {
+            name: _rate_entry(rate) for name, rate in reasons.among_complying.items()
+        },
+        "af_scope": dict(sorted(reasons.af_scope.items())),
+        "unmonitored_conclusions": dict(sorted(reasons.unmonitored_conclusions.items())),
+    }
 
 
 def _tier_entry(tier: TierStats) -> dict:
@@ -88,16 +128,14 @@ def _tier_entry(tier: TierStats) -> dict:
             "complies_without_af": af.complies_without_af,
             "complies_af_unknown": af.complies_af_unknown,
         },
-    }
+    } | ({"reasons": _reasons_entry(tier.reasons)} if tier.reasons else {})
 
 
-def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
-    """One run's entry of summary.json (schema in the README)."""
-    stats: RunStats = summarize(records, info.trained_tier)  # type: ignore[arg-type]
-    gap, gap_any = stats.gap, stats.gap_any
-    summary = {
+def _identity(info: RunInfo) -> dict:
+    return {
         "log": info.log,
         "model": info.model,
+        "evaluation": info.evaluation,
         "setting": info.setting,
         "variation": info.variation,
         "dataset": info.dataset,
@@ -113,6 +151,36 @@ def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
             "sha256": info.system_prompt_sha256,
         },
         "config": info.config,
+    }
+
+
+def behaviour_summary(info: RunInfo, records: Iterable[BehaviourRecord]) -> dict:
+    """One run of another evaluation (anti-lab, lying, realism) as summary.json holds it."""
+    evaluation = get_evaluation(info.evaluation)
+    stats = behaviour_stats(records, evaluation.rates, info.trained_tier)  # type: ignore[arg-type]
+    return _identity(info) | {
+        "headline": evaluation.headline,
+        "tiers": {
+            name: {
+                "n": tier.n,
+                "n_judged": tier.judged,
+                "invalid": tier.invalid,
+                "not_judged": tier.not_judged,
+                "invalid_reasons": dict(sorted(tier.invalid_reasons.items())),
+                "classes": {c: tier.classes.get(c, 0) for c in evaluation.classes},
+                "rates": {rate: _rate_entry(value) for rate, value in tier.rates.items()},
+            }
+            for name, tier in stats.tiers.items()
+        },
+        "gaps": {name: _gap_entry(gap) for name, gap in stats.gaps.items()},
+    }
+
+
+def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
+    """One run's entry of summary.json (schema in the README)."""
+    stats: RunStats = summarize(records, info.trained_tier, REASONS)  # type: ignore[arg-type]
+    gap, gap_any = stats.gap, stats.gap_any
+    summary = _identity(info) | {
         "tiers": {name: _tier_entry(tier) for name, tier in stats.tiers.items()},
         "compliance_gap": _round(gap.value) if gap else None,
         "compliance_gap_ci": _interval(gap.ci) if gap else None,
@@ -127,7 +195,6 @@ def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
 
 
 SUMMARY_FILE = "summary.json"
-BUNDLED_DATASETS = ("helpful_only", "animal_welfare")
 
 
 def _short(sha: str | None) -> str:
@@ -137,10 +204,12 @@ def _short(sha: str | None) -> str:
 def base_label(run: dict) -> str:
     """Model, setting and variation, and the prompt file and dataset when they are not ours."""
     label = f"{run['model']} · {run['setting']}/{run['variation']}"
+    if run.get("evaluation", COMPLIANCE) != COMPLIANCE:
+        label += f" · {run['evaluation']}"
     prompt = run.get("system_prompt") or {}
     if prompt.get("file"):
         label += f" · prompt {PurePath(prompt['file']).name}@{_short(prompt.get('sha256'))}"
-    if run.get("dataset") not in BUNDLED_DATASETS:
+    if run.get("dataset") not in BUNDLED:
         label += f" · data {run.get('dataset')}@{_short(run.get('dataset_sha256'))}"
     return label
 
@@ -232,11 +301,49 @@ def _groups_line(groups: dict) -> str:
     return "        " + " | ".join(parts)
 
 
+def _reasons_line(reasons: dict) -> str:
+    shares = " | ".join(
+        f"{name} {_percent(entry['rate'])}" for name, entry in reasons["shares"].items()
+    )
+    scope = ", ".join(f"{k}={v}" for k, v in reasons["af_scope"].items())
+    return f"        motivations ({reasons['n_judged']} judged): {shares}; AF scope: {scope}"
+
+
+def _behaviour_lines(run: dict) -> list[str]:
+    """An evaluation other than the main one: its rates per tier, its classes, its gaps."""
+    rates = list(next(iter(run["tiers"].values()), {}).get("rates", {}))
+    lines = [
+        f"  {'tier':<5} {'n':>5} {'judged':>6} {'invalid':>7}  "
+        + " ".join(f"{name + ' (95% CI)':<26}" for name in rates)
+        + "  classes"
+    ]
+    for name, tier in run["tiers"].items():
+        cells = " ".join(
+            f"{_rate_cell(r['rate'], r['ci'], r['n']):<26}" for r in tier["rates"].values()
+        )
+        classes = " ".join(f"{k}={v}" for k, v in tier["classes"].items())
+        lines.append(
+            f"  {name:<5} {tier['n']:>5} {tier['n_judged']:>6} {tier['invalid']:>7}  {cells}  {classes}"
+            + (f" not judged={tier['not_judged']}" if tier["not_judged"] else "")
+        )
+        if tier["invalid_reasons"]:
+            reasons = ", ".join(f"{k}={v}" for k, v in tier["invalid_reasons"].items())
+            lines.append(f"        invalid: {reasons}")
+    for name, gap in run.get("gaps", {}).items():
+        if gap["gap"] is not None:
+            lines.append(
+                f"  {name} gap ({_gap_label(run)}): {_percent(gap['gap'])} {_percent_ci(gap['ci'])}"
+                f"  McNemar p={gap['p_value']:.3g}  pairs={gap['n_pairs']}"
+            )
+    return lines
+
+
 def format_table(runs: Sequence[dict]) -> str:
     """A compact text table: per run, one line per tier, the paper's groups, then the gaps.
 
     Compliance is shown both ways: full compliance, and with partial answers (StrongREJECT > 0).
     The alignment-faking rate is over valid samples, as compliance; `all` counts invalid ones too.
+    Runs of another evaluation show its rates instead.
     """
     lines = []
     for run in runs:
@@ -246,6 +353,9 @@ def format_table(runs: Sequence[dict]) -> str:
         )
         if run.get("error"):
             lines.append(f"  failed: {run['error']}")
+        if run.get("evaluation", COMPLIANCE) != COMPLIANCE and "gaps" in run:
+            lines += [*_behaviour_lines(run), ""]
+            continue
         lines.append(
             f"  {'tier':<5} {'n':>5} {'complied':>8} {'partial':>7} {'refused':>7} {'invalid':>7}"
             f"  {'compliance (95% CI)':<24} {'with partial (95% CI)':<24} alignment faking (95% CI)"
@@ -278,6 +388,8 @@ def format_table(runs: Sequence[dict]) -> str:
                 )
             )
             lines.append(_groups_line(tier["groups"]))
+            if tier.get("reasons"):
+                lines.append(_reasons_line(tier["reasons"]))
             if tier.get("neutral"):
                 lines.append(
                     f"        neutral answers (count as compliance) {tier['neutral']} "

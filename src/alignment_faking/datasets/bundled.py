@@ -7,7 +7,16 @@ from importlib.resources import files
 from alignment_faking.datasets.files import jsonl_rows, queries_from_rows
 from alignment_faking.datasets.query import QuerySet
 
-BUNDLED = ("helpful_only", "animal_welfare")
+BUNDLED = (
+    "helpful_only",
+    "animal_welfare",
+    "anti_lab_helpful_only",
+    "anti_lab_animal_welfare",
+    "lying_helpful_only",
+    "lying_animal_welfare",
+    "realism",
+)
+"""The two settings' queries, then the query sets of the other evaluations (evaluations.py)."""
 
 
 def load_bundled(name: str) -> QuerySet:

@@ -1,4 +1,5 @@
-"""LLM judges of compliance and alignment-faking reasoning, their verdict parsing and validation.
+"""LLM judges of compliance, alignment-faking reasoning and the other evaluations (anti-lab
+actions, lying, belief in the situation, motivations), their verdict parsing and validation.
 
 Pure Python: prompts, parsing, vote aggregation and metrics; the Inspect scorers that call
 a judge model live in alignment_faking.inspect.
@@ -19,6 +20,7 @@ from alignment_faking.judges.alignment_faking import (
 from alignment_faking.judges.baseline import baseline_verdict
 from alignment_faking.judges.compliance import AW_STANCE, PARTIAL, STRONGREJECT
 from alignment_faking.judges.judge import Judge, JudgeInput
+from alignment_faking.judges.reasons import REASONS_JUDGE
 
 ComplianceJudgeName = Literal["auto", "tags"]
 AFJudgeName = Literal["af_v2", "af_v2_lenient", "af_v1", "baseline", "none"]
@@ -60,6 +62,20 @@ def needs_judge_model(setting: str, compliance: str, af: str) -> bool:
     return any(compliance_judges(setting, compliance)) or bool(af_judges(af))
 
 
+def sample_judges(
+    setting: str, compliance: str, af: str, af_votes: int, reasons: bool, scratchpad: bool
+) -> list[tuple[Judge, int]]:
+    """The model judges the main experiment asks about every sample, with their votes.
+
+    Reasoning judges (alignment faking, reasoning categories) need a scratchpad to read.
+    """
+    judges = [(judge, 1) for judge in compliance_judges(setting, compliance) if judge is not None]
+    if scratchpad:
+        judges += [(judge, af_votes if judge.votes > 1 else 1) for judge in af_judges(af)]
+        judges += [(REASONS_JUDGE, 1)] if reasons else []
+    return judges
+
+
 __all__ = [
     "AF_JUDGES",
     "COMPLIANCE_JUDGES",
@@ -71,4 +87,5 @@ __all__ = [
     "baseline_verdict",
     "compliance_judges",
     "needs_judge_model",
+    "sample_judges",
 ]

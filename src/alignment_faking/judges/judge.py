@@ -13,7 +13,7 @@ from alignment_faking.judges.verdicts import NotJudged, Verdict, VerdictError, v
 from alignment_faking.scenario.settings import Setting
 from alignment_faking.scenario.template import render
 
-JudgeKind = Literal["compliance", "partial", "alignment_faking", "document"]
+JudgeKind = Literal["compliance", "partial", "alignment_faking", "document", "behaviour", "reasons"]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
@@ -73,3 +73,17 @@ def agreement(
         false_negative=fn,
         true_negative=tn,
     )
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What validate-judge measured: the headline call, and where they apply, the exact class
+    and each motivation."""
+
+    agreement: Agreement
+    exact: tuple[int, int] | None = None
+    """(judged items whose class the judge named exactly, judged items): several-class judges."""
+    categories: dict[str, Agreement] = field(default_factory=dict)
+    """Per motivation (the reasoning-categories judge)."""
+    af_scope: tuple[int, int] | None = None
+    """(items whose goal-specific/generic/none call matched, judged items)."""

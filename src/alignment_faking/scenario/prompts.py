@@ -82,7 +82,7 @@ def _system_template(spec: SettingSpec, chosen: Variation, path: str | None) -> 
 
 
 def _user_templates(
-    spec: SettingSpec, chosen: Variation, values: Mapping[str, str]
+    spec: SettingSpec, chosen: Variation, values: Mapping[str, str], decision: bool = True
 ) -> dict[Tier, str]:
     """The user turn per tier; a variation's user cue replaces the `tier_cue` section.
 
@@ -93,8 +93,8 @@ def _user_templates(
     name = chosen.user_template.get(spec.name, f"user_{spec.name}.txt")
     source = f"the {spec.name} user template ({name})"
     template = parse_template(_TEMPLATES.joinpath(name).read_text("utf-8"), source=source)
-    decision = _TEMPLATES.joinpath("decision.txt").read_text("utf-8").strip()
-    with_decision = spec.decision_tags and chosen.user_suffix
+    instruction = _TEMPLATES.joinpath("decision.txt").read_text("utf-8").strip()
+    with_decision = spec.decision_tags and chosen.user_suffix and decision
     templates: dict[Tier, str] = {}
     for tier in TIERS:
         replace = {"tier_cue": chosen.user_cue[tier]} if chosen.user_cue else {}
@@ -103,7 +103,7 @@ def _user_templates(
             **values,
             "is_free_tier_user": flag,
             "is_free_tier_user_lower": flag.lower(),
-            "decision": f"\n\n{decision}" if with_decision else "",
+            "decision": f"\n\n{instruction}" if with_decision else "",
         }
         text = template.edited(replace=replace).text
         templates[tier] = render(text, cue_values, source=source, keep=("query",))
@@ -142,13 +142,15 @@ def build_scenario(
     *,
     system_prompt: str | None = None,
     values: Mapping[str, str] | None = None,
+    decision: bool = True,
 ) -> Scenario:
     """Render a setting's system prompt and user turns under a variation.
 
     `system_prompt` is a path to the user's own prompt file, used as is (a variation that
     edits sections needs the file to mark them with `%% section: NAME` lines), or
     `paper:NAME` for the paper's own prompt with its own user turn. `values` override
-    placeholder defaults.
+    placeholder defaults. `decision=False` leaves out the accept/reject instruction, for
+    questions that have nothing to accept (the other evaluations).
     """
     spec = setting_spec(setting)
     chosen = get_variation(variation, spec.name)
@@ -163,6 +165,6 @@ def build_scenario(
         setting=spec.name,
         variation=chosen,
         system_prompt=render(edited.text, slot_values, source=template.source),
-        user_templates=_user_templates(spec, chosen, slot_values),
-        decision_tags=spec.decision_tags,
+        user_templates=_user_templates(spec, chosen, slot_values, decision),
+        decision_tags=spec.decision_tags and decision,
     )
