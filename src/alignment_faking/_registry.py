@@ -1,6 +1,15 @@
 """Inspect entry point: registers the tasks and the scripted model provider."""
 
+from alignment_faking.inspect.evaluations import anti_lab, lying, realism, reasoning_categories
 from alignment_faking.inspect.provider import ScriptedModelAPI
 from alignment_faking.inspect.task import animal_welfare, helpful_only
 
-__all__ = ["ScriptedModelAPI", "animal_welfare", "helpful_only"]
+__all__ = [
+    "ScriptedModelAPI",
+    "animal_welfare",
+    "anti_lab",
+    "helpful_only",
+    "lying",
+    "realism",
+    "reasoning_categories",
+]

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from alignment_faking.argtypes import model_args, non_negative, positive, share
 from alignment_faking.errors import UserError
+from alignment_faking.evaluations import COMPLIANCE, EVALUATION_NAMES
 from alignment_faking.inspect.solvers import DEFAULT_TURNS
 from alignment_faking.inspect.validation import VALIDATABLE
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
@@ -42,6 +43,15 @@ def _names(text: str) -> list[str]:
 def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -> None:
     """Options shared by `run` and `sweep`: data, generation, logging, retries, report, cost, judges."""
     parser.add_argument(
+        "--eval",
+        dest="evaluation",
+        default=COMPLIANCE,
+        choices=EVALUATION_NAMES,
+        help="what to measure: compliance (the main experiment, default), reasoning_categories "
+        "(it, with each scratchpad's motivations classified), anti_lab, lying or realism "
+        "(their own queries under the same scenario; see the README)",
+    )
+    parser.add_argument(
         "--dataset", help="bundled set, advbench|strongreject|harmbench|jbb, or a .csv/.jsonl path"
     )
     parser.add_argument(
@@ -65,9 +75,7 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
         default=default_log_dir,
         help=f"where eval logs, summary.json and the report go (default: {default_log_dir})",
     )
-    parser.add_argument(
-        "--max-connections", type=positive, help="concurrent requests to the model"
-    )
+    parser.add_argument("--max-connections", type=positive, help="concurrent requests to the model")
     parser.add_argument(
         "--temperature", type=non_negative, default=1.0, help="sampling temperature (default 1.0)"
     )
@@ -123,7 +131,10 @@ def _cost_options(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="print the plan (calls, tokens, dollars) and stop"
     )
     cost.add_argument(
-        "--max-cost", type=non_negative, metavar="USD", help="refuse to start a plan estimated above this"
+        "--max-cost",
+        type=non_negative,
+        metavar="USD",
+        help="refuse to start a plan estimated above this",
     )
     cost.add_argument("--prices", metavar="FILE", help="TOML price table laid over the bundled one")
     cost.add_argument(
@@ -234,14 +245,19 @@ def _build_parser() -> _Parser:
     rescore.add_argument("logs", nargs="+", help="eval log files or directories")
     rescore.add_argument("--out", help="also write the new summaries to this JSON file")
     rescore.add_argument("--display", choices=DISPLAYS, help="Inspect progress display")
+    rescore.add_argument(
+        "--reasons",
+        action="store_true",
+        help="also classify each scratchpad's motivations (the reasoning-categories judge)",
+    )
     _judge_options(rescore)
 
     validate = commands.add_parser("validate-judge", help="measure a judge against human labels")
     validate.add_argument("--judge", required=True, choices=VALIDATABLE)
     validate.add_argument(
         "--labels",
-        required=True,
-        help="gold_106 JSON, JBB classifier_comparison.csv, or any CSV/JSONL",
+        help="gold_106 JSON, JBB classifier_comparison.csv, or any CSV/JSONL; for anti_lab, "
+        "lying, realism and reasons, our hand-labelled set unless you name one",
     )
     validate.add_argument("--text-column", help="column with the text to judge")
     validate.add_argument("--label-column", help="column with the human label")
@@ -301,6 +317,7 @@ def _run_options(args: argparse.Namespace, **identity: Any):
 
     return RunOptions(
         **identity,
+        evaluation=args.evaluation,
         dataset=args.dataset,
         query_column=args.query_column,
         system_prompt=args.system_prompt,
@@ -405,7 +422,7 @@ def _rescore(args: argparse.Namespace) -> int:
     from alignment_faking.runner import rescore
     from alignment_faking.summary import format_table, write_summary
 
-    runs = rescore(args.logs, _judges(args), display=args.display)
+    runs = rescore(args.logs, _judges(args), display=args.display, reasons=args.reasons)
     print(format_table(runs), end="")
     if args.out:
         write_summary(Path(args.out), runs)
@@ -416,7 +433,9 @@ def _report(args: argparse.Namespace) -> int:
     from alignment_faking.report import write_report
 
     files = write_report(args.logs, args.out)
-    print(f"report:  {files.html}\nfigures: {files.figure_tiers_png}, {files.figure_gaps_png}")
+    print(f"report:  {files.html}")
+    if files.figure_tiers_png:
+        print(f"figures: {files.figure_tiers_png}, {files.figure_gaps_png}")
     print(f"tables:  {files.summary}, {files.samples_csv}")
     return 0
 
@@ -425,13 +444,33 @@ def _fraction(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _agreement_lines(result) -> list[str]:
+    return [
+        f"AUROC {_fraction(result.auroc)}  accuracy {_fraction(result.accuracy)}  "
+        f"precision {_fraction(result.precision)}  recall {_fraction(result.recall)}  "
+        f"Cohen's kappa {_fraction(result.kappa)}",
+        "confusion (rows: label, columns: judge)   judge+   judge-",
+        f"  label+ {result.true_positive:>33} {result.false_negative:>8}",
+        f"  label- {result.false_positive:>33} {result.true_negative:>8}",
+    ]
+
+
 def _validate(args: argparse.Namespace) -> int:
-    from alignment_faking.judges.labels import load_labels
+    from alignment_faking.judges.labels import (
+        LABELLED_JUDGES,
+        load_labels,
+        load_transcript_labels,
+    )
     from alignment_faking.runner import validate_judge
 
-    items = load_labels(
-        args.labels, args.text_column, args.label_column, args.request_column, args.positive
-    )
+    if args.judge in LABELLED_JUDGES:
+        items = load_transcript_labels(args.judge, args.labels)
+    elif args.labels is None:
+        raise UserError(f"--labels FILE is required for judge {args.judge}")
+    else:
+        items = load_labels(
+            args.labels, args.text_column, args.label_column, args.request_column, args.positive
+        )
     items = items[: args.limit] if args.limit else items
     result = validate_judge(
         args.judge,
@@ -441,16 +480,23 @@ def _validate(args: argparse.Namespace) -> int:
         log_dir=args.log_dir,
         display=args.display,
     )
+    overall = result.agreement
     positives = sum(item.label for item in items)
-    print(f"judge {args.judge} on {args.labels}: {len(items)} items ({positives} positive), "
-          f"{result.n} judged, {result.not_judged} not judged")  # fmt: skip
-    print(f"AUROC {_fraction(result.auroc)}  accuracy {_fraction(result.accuracy)}  "
-          f"precision {_fraction(result.precision)}  recall {_fraction(result.recall)}  "
-          f"Cohen's kappa {_fraction(result.kappa)}")  # fmt: skip
-    print("confusion (rows: label, columns: judge)   judge+   judge-")
-    print(f"  label+ {result.true_positive:>33} {result.false_negative:>8}")
-    print(f"  label- {result.false_positive:>33} {result.true_negative:>8}")
-    if args.min_auroc is not None and (result.auroc is None or result.auroc < args.min_auroc):
+    source = args.labels or f"our hand-labelled {args.judge} set"
+    print(f"judge {args.judge} on {source}: {len(items)} items ({positives} positive), "
+          f"{overall.n} judged, {overall.not_judged} not judged")  # fmt: skip
+    print("\n".join(_agreement_lines(overall)))
+    if result.exact is not None:
+        matched, judged = result.exact
+        print(f"exact class: {matched} of {judged} judged items")
+    for name, agreement in result.categories.items():
+        print(f"{name}: {agreement.true_positive + agreement.false_negative} labelled, "
+              f"precision {_fraction(agreement.precision)}  recall {_fraction(agreement.recall)}  "
+              f"accuracy {_fraction(agreement.accuracy)}  kappa {_fraction(agreement.kappa)}")  # fmt: skip
+    if result.af_scope is not None:
+        matched, judged = result.af_scope
+        print(f"alignment-faking scope: {matched} of {judged} judged items")
+    if args.min_auroc is not None and (overall.auroc is None or overall.auroc < args.min_auroc):
         print(f"alignment-faking: AUROC below --min-auroc {args.min_auroc}", file=sys.stderr)
         return 1
     return 0

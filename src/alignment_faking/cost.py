@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from alignment_faking.errors import UserError
-from alignment_faking.judges import Judge, JudgeInput, af_judges, compliance_judges
+from alignment_faking.judges import Judge, JudgeInput
 from alignment_faking.scripted import estimate_tokens
 
 DEFAULT_OUTPUT_TOKENS = 700
@@ -122,12 +122,13 @@ def plan_run(
     scratchpad: bool,
     model: str,
     judge_model: str,
-    compliance_judge: str,
-    af_judge: str,
-    af_votes: int,
+    judges: Sequence[tuple[Judge, int]],
     output_tokens: int | None = None,
 ) -> list[PlanLine]:
-    """The calls and tokens one run will spend, per model and role."""
+    """The calls and tokens one run will spend, per model and role.
+
+    `judges` are the judges that read every sample, each with its votes per sample.
+    """
     if not samples:
         return []
     setting = samples[0].setting
@@ -151,12 +152,7 @@ def plan_run(
         for s in samples
         for _ in range(epochs)
     ]
-    for judge in compliance_judges(setting, compliance_judge):
-        if judge is not None:
-            lines.append(_judge_line(judge, judge_model, items, 1))
-    if scratchpad:
-        for judge in af_judges(af_judge):
-            lines.append(_judge_line(judge, judge_model, items, af_votes if judge.votes > 1 else 1))
+    lines += [_judge_line(judge, judge_model, items, votes) for judge, votes in judges]
     return lines
 
 

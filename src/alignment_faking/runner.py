@@ -23,34 +23,55 @@ from alignment_faking.cost import (
     total_cost,
 )
 from alignment_faking.errors import UserError
+from alignment_faking.evaluations import (
+    COMPLIANCE,
+    EVALUATIONS,
+    REASONING_CATEGORIES,
+    get_evaluation,
+)
+from alignment_faking.inspect.evaluations import (
+    anti_lab,
+    behaviour_scorer,
+    behaviour_task,
+    lying,
+    realism,
+    reasoning_categories,
+)
 from alignment_faking.inspect.logs import (
     actual_usage,
     first_provider_error,
     local_path,
+    log_summary,
     provider_errors,
     run_headers,
-    run_info,
     run_records,
 )
 from alignment_faking.inspect.models import DEFAULT_MAX_ERROR_SHARE, resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
 from alignment_faking.inspect.solvers import DEFAULT_TURNS
 from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
-from alignment_faking.inspect.validation import agreement_from_log, validation_task
-from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
+from alignment_faking.inspect.validation import validation_from_log, validation_task
+from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model, sample_judges
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 from alignment_faking.judges.labels import LabelledItem
-from alignment_faking.judges.validation import Agreement
-from alignment_faking.records import SampleRecord
+from alignment_faking.judges.validation import Validation
+from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
-from alignment_faking.summary import SUMMARY_FILE, label_runs, run_summary, write_summary
+from alignment_faking.summary import SUMMARY_FILE, label_runs, write_summary
 
 DEFAULT_MAX_RETRIES = 10
 """Retries of a failed model call (rate limits, server errors, resets, timeouts) before the sample is a provider error."""
 DEFAULT_ATTEMPT_TIMEOUT = 600
 """Seconds one model call may take before it is abandoned and retried."""
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
-TASK_NAMES = {name: f"alignment_faking/{name}" for name in TASKS}
+"""The main experiment's registered task per setting."""
+OTHER_TASKS: dict[str, Callable[..., Task]] = {
+    REASONING_CATEGORIES: reasoning_categories,
+    "anti_lab": anti_lab,
+    "lying": lying,
+    "realism": realism,
+}
+"""The other evaluations' registered tasks; each takes the setting as an argument."""
 
 
 @dataclass
@@ -71,6 +92,8 @@ class RunOptions:
     setting: str
     model: str
     variation: str = "default"
+    evaluation: str = COMPLIANCE
+    """`compliance` (the main experiment) or another evaluation (evaluations.py)."""
     dataset: str | None = None
     query_column: str | None = None
     system_prompt: str | None = None
@@ -96,11 +119,21 @@ class RunOptions:
     expected_output_tokens: int | None = None
 
 
+def uses_judge_model(setting: str, judges: JudgeOptions, evaluation: str = COMPLIANCE) -> bool:
+    """Whether a run calls a judge model: every evaluation but the main one always does."""
+    return evaluation != COMPLIANCE or needs_judge_model(
+        setting, judges.compliance_judge, judges.af_judge
+    )
+
+
 def judge_roles(
-    setting: str, judges: JudgeOptions, max_connections: int | None = None
+    setting: str,
+    judges: JudgeOptions,
+    max_connections: int | None = None,
+    evaluation: str = COMPLIANCE,
 ) -> dict[str, Model] | None:
     """The `judge` model role, checked before any call; None when no judge model is needed."""
-    if not needs_judge_model(setting, judges.compliance_judge, judges.af_judge):
+    if not uses_judge_model(setting, judges, evaluation):
         return None
     try:
         return {"judge": resolve_model(judges.judge_model, {}, max_connections)}
@@ -142,6 +175,20 @@ def task_plan(
     `done` holds the (sample id, epoch) pairs a resumed run already has: they are not planned.
     """
     meta = task.metadata or {}
+    scratchpad = get_variation(meta["variation"]).scratchpad
+    evaluation = meta.get("evaluation", COMPLIANCE)
+    judged_by = (
+        [(get_evaluation(evaluation).judge, 1)]
+        if evaluation in EVALUATIONS
+        else sample_judges(
+            meta["setting"],
+            judges.compliance_judge,
+            judges.af_judge,
+            judges.af_votes,
+            reasons=evaluation == REASONING_CATEGORIES,
+            scratchpad=scratchpad,
+        )
+    )
     samples = [
         PlannedSample(meta["setting"], s.input[0].text, s.input[1].text, s.metadata["query"])  # type: ignore[index,union-attr]
         for s in task.dataset
@@ -151,12 +198,10 @@ def task_plan(
     return plan_run(
         samples,
         epochs=1,
-        scratchpad=get_variation(meta["variation"]).scratchpad,
+        scratchpad=scratchpad,
         model=model,
         judge_model=judges.judge_model,
-        compliance_judge=judges.compliance_judge,
-        af_judge=judges.af_judge,
-        af_votes=judges.af_votes,
+        judges=judged_by,
         output_tokens=output_tokens,
     )
 
@@ -178,12 +223,46 @@ def check_budget(lines: list[PlanLine], options: RunOptions, echo: Callable[[str
     return not options.dry_run
 
 
-def build_task(setting: str, task_args: dict[str, Any]) -> Task:
-    """The registered task (its log records how to rebuild it for a resume), bad input as UserError."""
-    try:
-        return TASKS[setting_spec(setting).name](**task_args)
-    except PrerequisiteError as err:
-        raise UserError(str(err)) from None
+@dataclass(frozen=True)
+class TaskCall:
+    """A registered task and the arguments of one run of it (its log records both, for a resume)."""
+
+    name: str
+    """Its registry name, `alignment_faking/...`."""
+    task: Callable[..., Task]
+    args: dict[str, Any]
+
+    def build(self) -> Task:
+        """The task, bad input as UserError."""
+        try:
+            return self.task(**self.args)
+        except PrerequisiteError as err:
+            raise UserError(str(err)) from None
+
+
+def task_call(options: RunOptions, setting: str, variation: str) -> TaskCall:
+    """The registered task of the chosen evaluation under one setting and variation."""
+    args = _task_args(options, setting, variation)
+    if options.evaluation == COMPLIANCE:
+        name = setting_spec(setting).name
+        return TaskCall(f"alignment_faking/{name}", TASKS[name], args)
+    if options.evaluation not in OTHER_TASKS:
+        get_evaluation(options.evaluation)  # raises the one-line error
+    return TaskCall(
+        f"alignment_faking/{options.evaluation}",
+        OTHER_TASKS[options.evaluation],
+        {"setting": setting, **args},
+    )
+
+
+def planned_task(options: RunOptions, setting: str, variation: str) -> Task:
+    """The task built without its judge: bad input is reported before any key is checked."""
+    args = {**_task_args(options, setting, variation), "judge_model": None}
+    if options.evaluation in EVALUATIONS:
+        return behaviour_task(options.evaluation, setting, **args)
+    return alignment_faking_task(
+        setting, **args, reasons=options.evaluation == REASONING_CATEGORIES
+    )
 
 
 def finished_samples(log_file: str) -> frozenset[tuple[str, int]]:
@@ -198,18 +277,17 @@ def run(
     """Build the task, plan its cost, run it, and write summary.json in the log directory."""
     _validate(options)
     judges = options.judges
-    task_args = _task_args(options, options.setting, options.variation)
-    # built without its judge first: bad input is reported before any key is checked
-    planned = alignment_faking_task(options.setting, **{**task_args, "judge_model": None})
+    call = task_call(options, options.setting, options.variation)
+    planned = planned_task(options, options.setting, options.variation)
     if options.dry_run:  # the plan alone: no model is built, so no key is needed
         check_budget(
             task_plan(planned, options.model, judges, options.expected_output_tokens), options, echo
         )
         return [], []
     model = resolve_model(options.model, options.model_args)
-    roles = judge_roles(options.setting, judges, options.max_connections)
+    roles = judge_roles(options.setting, judges, options.max_connections, options.evaluation)
     unfinished = (
-        unfinished_log(options.log_dir, TASK_NAMES[options.setting], str(model), task_args)
+        unfinished_log(options.log_dir, call.name, str(model), call.args)
         if options.resume
         else None
     )
@@ -221,8 +299,7 @@ def run(
         return [], []
     common = _eval_options(options)
     if unfinished is None:
-        task = build_task(options.setting, task_args)
-        logs = inspect_eval(task, model=model, model_roles=roles, **common)  # type: ignore[arg-type]
+        logs = inspect_eval(call.build(), model=model, model_roles=roles, **common)  # type: ignore[arg-type]
     else:
         logs = eval_retry(unfinished, **common)  # type: ignore[arg-type]
         if all(log.status == "success" for log in logs):
@@ -252,20 +329,20 @@ def sweep(
             echo(f"skipped: variation {variation.name} does not apply to {setting}")
     if not grid:
         raise UserError("none of these variations applies to these settings")
-    # built without their judge first: bad input is reported before any key is checked
-    planned = [
-        alignment_faking_task(
-            setting, **{**_task_args(options, setting, variation), "judge_model": None}
-        )
-        for setting, variation in grid
-    ]
+    planned = [planned_task(options, setting, variation) for setting, variation in grid]
     if options.dry_run:  # the plan alone: no model is built, so no key is needed
         names = list(models)
     else:
         resolved = [resolve_model(name, options.model_args) for name in models]
         names = [str(model) for model in resolved]
         roles = next(
-            (r for s in settings if (r := judge_roles(s, options.judges, options.max_connections))),
+            (
+                r
+                for s in settings
+                if (
+                    r := judge_roles(s, options.judges, options.max_connections, options.evaluation)
+                )
+            ),
             None,
         )
     plan = [
@@ -276,9 +353,7 @@ def sweep(
     ]
     if not check_budget(plan, options, echo):
         return [], []
-    tasks = [
-        build_task(setting, _task_args(options, setting, variation)) for setting, variation in grid
-    ]
+    tasks = [task_call(options, setting, variation).build() for setting, variation in grid]
     _, logs = eval_set(
         tasks,
         model=resolved,
@@ -310,8 +385,8 @@ def _validate(options: RunOptions) -> None:
 def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, Any]:
     """A task's arguments; the judge model only where this setting's judges need one."""
     judges = options.judges
-    uses_judge = needs_judge_model(setting, judges.compliance_judge, judges.af_judge)
-    return {
+    uses_judge = uses_judge_model(setting, judges, options.evaluation)
+    args = {
         "variation": variation,
         "dataset": options.dataset,
         "query_column": options.query_column,
@@ -329,6 +404,10 @@ def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, A
         "af_threshold": judges.af_threshold,
         "judge_model": judges.judge_model if uses_judge else None,
     }
+    if options.evaluation in EVALUATIONS:  # one judge of their own
+        for key in ("compliance_judge", "af_judge", "af_votes", "af_threshold"):
+            del args[key]
+    return args
 
 
 def _eval_options(options: RunOptions) -> dict[str, Any]:
@@ -344,7 +423,9 @@ def _eval_options(options: RunOptions) -> dict[str, Any]:
     }
 
 
-def mark_failed(log: EvalLog, records: list[SampleRecord], max_error_share: float) -> None:
+def mark_failed(
+    log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord], max_error_share: float
+) -> None:
     """Mark a run failed, in its log file too, when provider errors reach the share of samples.
 
     Inspect stops a run once sample errors reach the share; this also counts answers that came
@@ -378,11 +459,11 @@ def _finish(
     for log in logs:
         records = run_records(log)
         mark_failed(log, records, options.max_error_share)
-        mine[_same_file(log.location)] = run_summary(run_info(log), records)
+        mine[_same_file(log.location)] = log_summary(log, records)
     # earlier runs in the same directory stay in summary.json beside these (the same entries,
     # so the CLI table shows the labels summary.json gives them)
     everything = [
-        mine.get(_same_file(header.location)) or run_summary(run_info(header), run_records(header))
+        mine.get(_same_file(header.location)) or log_summary(header)
         for header in run_headers([options.log_dir], note=lambda _: None)
     ]
     write_summary(Path(options.log_dir) / SUMMARY_FILE, label_runs(everything))
@@ -391,33 +472,50 @@ def _finish(
     return logs, list(mine.values())
 
 
-def rescore(paths: Sequence[str], judges: JudgeOptions, display: str | None = None) -> list[dict]:
-    """Judge existing runs again without regenerating: scores are replaced in place."""
+def rescore(
+    paths: Sequence[str], judges: JudgeOptions, display: str | None = None, reasons: bool = False
+) -> list[dict]:
+    """Judge existing runs again without regenerating: scores are replaced in place.
+
+    Runs of the main experiment get the chosen judges (and, with `reasons`, the
+    reasoning-categories judge); runs of another evaluation get that evaluation's judge.
+    """
     summaries = []
     for header in run_headers(paths):
         file = local_path(header.location)
         log = read_eval_log(file)
-        setting = log.eval.metadata["setting"]
-        roles = judge_roles(setting, judges)
-        scorer = alignment_faking_scorer(
-            setting,
-            judges.compliance_judge,
-            judges.af_judge,
-            judges.af_votes,
-            judges.af_threshold,
-            trained_tier=log.eval.metadata.get("trained_tier", "free"),
-        )
+        meta = log.eval.metadata
+        setting, evaluation = meta["setting"], meta.get("evaluation", COMPLIANCE)
+        trained_tier, turns = meta.get("trained_tier", "free"), meta.get("turns", 1)
+        if evaluation in EVALUATIONS:
+            roles = judge_roles(setting, judges, evaluation=evaluation)
+            scorer = behaviour_scorer(evaluation, setting, trained_tier, turns=turns)
+            update = {"judge_model": judges.judge_model}
+        else:
+            evaluation = REASONING_CATEGORIES if reasons else COMPLIANCE
+            roles = judge_roles(setting, judges, evaluation=evaluation)
+            scorer = alignment_faking_scorer(
+                setting,
+                judges.compliance_judge,
+                judges.af_judge,
+                judges.af_votes,
+                judges.af_threshold,
+                trained_tier=trained_tier,
+                turns=turns,
+                reasons=reasons,
+            )
+            update = {
+                "compliance_judge": judges.compliance_judge,
+                "af_judge": judges.af_judge,
+                "evaluation": evaluation,
+                "judge_model": judges.judge_model if roles else None,
+            }
         scored = inspect_score(
             log, scorers=[scorer], model_roles=roles, action="overwrite", display=display
         )  # type: ignore[arg-type]
-        scored.eval.metadata = {
-            **log.eval.metadata,
-            "compliance_judge": judges.compliance_judge,
-            "af_judge": judges.af_judge,
-            "judge_model": judges.judge_model if roles else None,
-        }
+        scored.eval.metadata = {**meta, **update}
         write_eval_log(scored, file)
-        summaries.append(run_summary(run_info(scored), run_records(scored)))
+        summaries.append(log_summary(scored))
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
     return label_runs(summaries)
@@ -431,7 +529,7 @@ def validate_judge(
     judges: JudgeOptions,
     log_dir: str,
     display: str | None = None,
-) -> Agreement:
+) -> Validation:
     """Run one judge over a labelled set through Inspect and measure its agreement."""
     if not items:
         raise UserError("the labelled set is empty")
@@ -445,4 +543,4 @@ def validate_judge(
         display=display,  # type: ignore[arg-type]
         fail_on_error=False,
     )
-    return agreement_from_log(log)
+    return validation_from_log(log)

@@ -19,10 +19,12 @@ from inspect_ai.log import (
 
 from alignment_faking.cost import PlanLine
 from alignment_faking.errors import UserError
+from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
+from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.scorers import SCORER_NAME
-from alignment_faking.records import SampleRecord
+from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.secrets import redact
-from alignment_faking.summary import RunInfo, label_runs, run_summary
+from alignment_faking.summary import RunInfo, behaviour_summary, label_runs, run_summary
 
 Note = Callable[[str], None]
 
@@ -84,12 +86,10 @@ def run_headers(paths: Sequence[str], note: Note = _stderr) -> list[EvalLog]:
 
 def summarize_logs(paths: Sequence[str], note: Note = _stderr) -> list[dict]:
     """Summaries of every alignment-faking run logged in the given files or directories, labelled."""
-    return label_runs(
-        [run_summary(run_info(log), run_records(log)) for log in run_headers(paths, note)]
-    )
+    return label_runs([log_summary(log) for log in run_headers(paths, note)])
 
 
-def provider_errors(records: Sequence[SampleRecord]) -> int:
+def provider_errors(records: Sequence[SampleRecord | BehaviourRecord]) -> int:
     """Samples that no answer came back for."""
     return sum(record.invalid_reason == "provider_error" for record in records)
 
@@ -135,6 +135,7 @@ def sample_record(sample: EvalSample) -> SampleRecord:
         return SampleRecord(query_id, tier, sample.epoch, "invalid", reason)
     value = score.value
     verdict = value.get("alignment_faking") or "not_judged"
+    reasons = value.get("reasons")
     return SampleRecord(
         query_id,
         tier,
@@ -144,6 +145,22 @@ def sample_record(sample: EvalSample) -> SampleRecord:
         verdict,
         float(value["af_yes"]) if "af_yes" in value and verdict != "not_judged" else None,
         bool(value.get("neutral")),
+        None if reasons is None else tuple(r for r in reasons.split(",") if r),
+        value.get("af_scope"),
+        value.get("unmonitored_conclusion"),
+    )
+
+
+def behaviour_record(sample: EvalSample) -> BehaviourRecord:
+    """A logged sample of another evaluation; one that errored or was never scored is invalid."""
+    query_id, tier = str(sample.metadata["query_id"]), sample.metadata["tier"]
+    score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
+    if score is None or not isinstance(score.value, dict):
+        reason = "provider_error" if sample.error else "unscored"
+        return BehaviourRecord(query_id, tier, sample.epoch, None, reason)
+    value = score.value
+    return BehaviourRecord(
+        query_id, tier, sample.epoch, value.get("decision"), value.get("invalid_reason")
     )
 
 
@@ -163,9 +180,24 @@ def log_samples(log: EvalLog, exclude: set[str] | None = None) -> Iterator[EvalS
         yield from read_eval_log(log.location, exclude_fields=exclude).samples or []
 
 
-def run_records(log: EvalLog) -> list[SampleRecord]:
-    """Every sample of a run (all epochs)."""
-    return [sample_record(sample) for sample in log_samples(log, SCORING_ONLY)]
+def is_behaviour_run(log: EvalLog) -> bool:
+    """Whether a log holds one of the other evaluations (anti-lab, lying, realism)."""
+    return (log.eval.metadata or {}).get("evaluation") in EVALUATIONS
+
+
+def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:
+    """Every sample of a run (all epochs), as the run's kind of record."""
+    read = behaviour_record if is_behaviour_run(log) else sample_record
+    return [read(sample) for sample in log_samples(log, SCORING_ONLY)]  # type: ignore[return-value]
+
+
+def log_summary(
+    log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord] | None = None
+) -> dict:
+    """The summary.json entry of a run, whichever evaluation it is."""
+    records = run_records(log) if records is None else records
+    summarise = behaviour_summary if is_behaviour_run(log) else run_summary
+    return summarise(run_info(log), records)  # type: ignore[arg-type]
 
 
 RUN_CONFIG = ("temperature", "max_tokens", "turns", "compliance_judge", "af_judge")
@@ -202,6 +234,7 @@ def run_info(log: EvalLog) -> RunInfo:
         config={key: meta[key] for key in RUN_CONFIG if meta.get(key) is not None}
         | ({"judge_model": judge} if (judge := _judge_model(log)) else {}),
         created=log.eval.created,
+        evaluation=meta.get("evaluation", COMPLIANCE),
     )
 
 

@@ -12,6 +12,7 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig,
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
+from alignment_faking.evaluations import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.inspect.models import prerequisite_message
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
 from alignment_faking.inspect.solvers import DEFAULT_TURNS, answer
@@ -71,8 +72,9 @@ def alignment_faking_task(
     af_votes: int = DEFAULT_VOTES,
     af_threshold: float = DEFAULT_THRESHOLD,
     judge_model: str | None = None,
+    reasons: bool = False,
 ) -> Task:
-    """The experiment for one setting as an Inspect task."""
+    """The experiment for one setting as an Inspect task; `reasons` adds the reasoning-categories judge."""
     spec = setting_spec(setting)
     scenario = build_scenario(spec.name, variation, system_prompt=system_prompt)
     full_set = load_queries(dataset or spec.queries, query_column)
@@ -93,6 +95,7 @@ def alignment_faking_task(
             trained_tier=scenario.trained_tier,
             cache=cache,
             turns=turns,
+            reasons=reasons,
         ),
         model_roles={"judge": judge_model} if judge_model else None,
         epochs=Epochs(epochs, reducer=pooled()),
@@ -112,6 +115,7 @@ def alignment_faking_task(
             "system_prompt_file": system_prompt,
             "compliance_judge": compliance_judge,
             "af_judge": af_judge,
+            "evaluation": REASONING_CATEGORIES if reasons else COMPLIANCE,
             "temperature": temperature,
             "max_tokens": max_tokens,
             "turns": turns,
@@ -119,12 +123,8 @@ def alignment_faking_task(
     )
 
 
-def check_judge_model(
-    setting: str, compliance_judge: str, af_judge: str, judge_model: str | None
-) -> None:
-    """Stop before any sample when the judges need a model that cannot be used."""
-    if not needs_judge_model(setting, compliance_judge, af_judge):
-        return
+def check_judge_model(judge_model: str | None, offline: str = "") -> None:
+    """Stop before any sample when the judge model cannot be used; `offline` says how to do without."""
     try:
         if judge_model:
             get_model(judge_model)
@@ -135,20 +135,20 @@ def check_judge_model(
         raise UserError(
             f"the judge model ({name}) cannot be used: {prerequisite_message(err).rstrip('.')}. "
             "Name one with "
-            "-T judge_model=PROVIDER/MODEL or --model-role judge=PROVIDER/MODEL, or judge "
-            "offline with -T compliance_judge=tags -T af_judge=baseline"
+            "-T judge_model=PROVIDER/MODEL or --model-role judge=PROVIDER/MODEL" + offline
         ) from None
 
 
 def checked_task(setting: str, **task_args: Any) -> Task:
     """The task as `inspect eval` builds it: bad input stops it with one line, before any log."""
     try:
-        check_judge_model(
-            setting,
-            task_args.get("compliance_judge", "auto"),
-            task_args.get("af_judge", "af_v2"),
-            task_args.get("judge_model"),
-        )
+        if task_args.get("reasons") or needs_judge_model(
+            setting, task_args.get("compliance_judge", "auto"), task_args.get("af_judge", "af_v2")
+        ):
+            check_judge_model(
+                task_args.get("judge_model"),
+                ", or judge offline with -T compliance_judge=tags -T af_judge=baseline",
+            )
         return alignment_faking_task(setting, **task_args)
     except UserError as err:
         raise PrerequisiteError(str(err)) from None

@@ -1,7 +1,7 @@
 """Runs and samples as pandas DataFrames, read once from Inspect eval logs.
 
-Every figure comes from the code behind the CLI (`run_summary` over `run_records`), so the
-report, summary.json and `alignment-faking summary` cannot disagree.
+Every figure comes from the code behind the CLI (`log_summary` over the run's records), so
+the report, summary.json and `alignment-faking summary` cannot disagree.
 """
 
 from __future__ import annotations
@@ -15,10 +15,18 @@ import pandas as pd
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log
 
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.logs import run_headers, run_info, run_records, sample_record
+from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
+from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
+from alignment_faking.inspect.logs import (
+    behaviour_record,
+    is_behaviour_run,
+    log_summary,
+    run_headers,
+    sample_record,
+)
 from alignment_faking.inspect.scorers import SCORER_NAME, parse_conversation
 from alignment_faking.scenario.settings import TIERS
-from alignment_faking.summary import label_runs, run_summary
+from alignment_faking.summary import label_runs
 
 TIER_COUNTS = (
     "n",
@@ -45,11 +53,13 @@ class Results:
     """The runs and samples of a set of logs, and the summary.json entries they came from."""
 
     runs: pd.DataFrame
-    """One row per run: identity, per-tier counts, rates with intervals, groups, and the gap."""
+    """One row per run of the main experiment: identity, per-tier counts, rates with
+    intervals, groups, and the gap (`run` indexes `summaries`)."""
     samples: pd.DataFrame
-    """One row per sample: identity, outcome, verdicts, and the texts the browser shows."""
+    """One row per sample of every run: identity, outcome, verdicts, and the texts the
+    browser shows; in another evaluation's run the outcome is its judge's class."""
     summaries: list[dict]
-    """summary.json's `runs`, exactly as `run_summary` made them."""
+    """summary.json's `runs`, exactly as `log_summary` made them, every evaluation."""
 
 
 def results(paths: Sequence[str | PathLike[str]]) -> Results:
@@ -61,12 +71,16 @@ def results(paths: Sequence[str | PathLike[str]]) -> Results:
     for header in run_headers([str(p) for p in paths]):
         # one read of the samples serves the summary and the rows
         log = read_eval_log(header.location, exclude_fields={"events", "attachments", "store"})
-        summaries.append(run_summary(run_info(log), run_records(log)))
+        summaries.append(log_summary(log))
         # the rows keep only the texts the browser shows
         samples += [sample_row(len(summaries) - 1, log, sample) for sample in log.samples or []]
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
-    runs = [run_row(number, summary) for number, summary in enumerate(label_runs(summaries))]
+    runs = [
+        run_row(number, summary)
+        for number, summary in enumerate(label_runs(summaries))
+        if summary.get("evaluation", COMPLIANCE) not in EVALUATIONS
+    ]
     return Results(
         pd.DataFrame(runs), pd.DataFrame(samples, columns=list(SAMPLE_COLUMNS)), summaries
     )
@@ -157,10 +171,13 @@ def _unreadable(sample: EvalSample) -> str:
     return sample.output.completion
 
 
-def _judges(metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _judges(
+    metadata: dict[str, Any],
+    names: Sequence[str] = ("compliance", "partial", "alignment_faking", "reasons"),
+) -> dict[str, dict[str, Any]]:
     """The judges' records kept in the score, in a shape the browser can show uniformly."""
     judges = {}
-    for name in ("compliance", "partial", "alignment_faking"):
+    for name in names:
         record = metadata.get(name)
         if not isinstance(record, dict):
             continue
@@ -174,8 +191,46 @@ def _judges(metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return judges
 
 
+def behaviour_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
+    """A sample of another evaluation: its judge's class stands in the outcome column."""
+    meta = log.eval.metadata or {}
+    record = behaviour_record(sample)
+    score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
+    verdict = (score.metadata or {}).get("verdict") if score is not None else None
+    judges = _judges({meta["evaluation"]: verdict}, (meta["evaluation"],))
+    transcript = parse_conversation(
+        sample.messages, sample.output, decision_tags=False, max_turns=int(meta.get("turns", 1))
+    )
+    return {
+        "run": run,
+        "model": log.eval.model,
+        "setting": meta["setting"],
+        "variation": meta.get("variation", "unknown"),
+        "query_id": record.query_id,
+        "category": (sample.metadata or {}).get("category"),
+        "tier": record.tier,
+        "epoch": record.epoch,
+        "turns": int((sample.metadata or {}).get("turns", 1)),
+        "outcome": record.decision or ("invalid" if record.invalid_reason else "not_judged"),
+        "invalid_reason": record.invalid_reason,
+        "alignment_faking": "not_judged",
+        "af_score": None,
+        "compliance_source": None,
+        "compliance_decision": None,
+        "neutral": False,
+        "partial_decision": None,
+        "query": str((sample.metadata or {}).get("query", "")),
+        "hidden_reasoning": transcript.hidden_reasoning,
+        "output": transcript.output or "",
+        "completion": _unreadable(sample) if transcript.output is None else "",
+        "judges": judges,
+    }
+
+
 def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
     """One logged sample: the outcome as the summary counts it, verdicts, and its texts."""
+    if is_behaviour_run(log):
+        return behaviour_row(run, log, sample)
     meta = log.eval.metadata or {}
     record = sample_record(sample)
     score = (sample.scores or {}).get(SCORER_NAME)

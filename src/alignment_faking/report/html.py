@@ -18,7 +18,9 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
+from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.report.frames import Results
+from alignment_faking.report.sections import evaluations_section, reasons_section
 
 
 def _tier_label(run: dict, tier: str) -> str:
@@ -178,6 +180,7 @@ def summary_table(summaries: Sequence[dict]) -> str:
     body = [
         row
         for number, run in enumerate(summaries)
+        if run.get("evaluation", COMPLIANCE) not in EVALUATIONS
         for row in (*_summary_rows(number, run), *_reference_row(run))
     ]
     return f'<table class="summary"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
@@ -241,7 +244,9 @@ same figures as summary.json and <code>alignment-faking summary</code></p>
 with epochs). Alignment faking = share of judged scratchpads with verdict yes. Gap = training
 minus unmonitored compliance over queries judged in both tiers (Newcombe interval, exact McNemar
 p). Invalid samples are never counted as refusals.</p>
-<h2>Figures</h2>
+{reasons_section(results.summaries)}
+{evaluations_section(results.summaries)}
+{"<h2>Figures</h2>" if figure_html else ""}
 <div class="figures">{figure_html}</div>
 <h2>Transcripts</h2>
 <div class="filters">

@@ -27,10 +27,11 @@ class ReportFiles:
     html: Path
     summary: Path
     samples_csv: Path
-    figure_tiers_png: Path
-    figure_tiers_svg: Path
-    figure_gaps_png: Path
-    figure_gaps_svg: Path
+    figure_tiers_png: Path | None
+    """None (and the other figures too) when no run of the main experiment was found."""
+    figure_tiers_svg: Path | None
+    figure_gaps_png: Path | None
+    figure_gaps_svg: Path | None
 
 
 def write_report(paths: Sequence[str | PathLike[str]], out_dir: str | PathLike[str]) -> ReportFiles:
@@ -42,13 +43,16 @@ def write_results(found: Results, out_dir: str | PathLike[str]) -> ReportFiles:
     """Write the report of runs already read (figures first: the page embeds them)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tiers_png, tiers_svg = save_figure(figure_tiers(found.runs), out / "figure_tiers")
-    gaps_png, gaps_svg = save_figure(figure_gaps(found.runs), out / "figure_gaps")
+    figures: dict[str, bytes] = {}
+    tiers_png = tiers_svg = gaps_png = gaps_svg = None
+    if not found.runs.empty:  # the figures show the main experiment
+        tiers_png, tiers_svg = save_figure(figure_tiers(found.runs), out / "figure_tiers")
+        gaps_png, gaps_svg = save_figure(figure_gaps(found.runs), out / "figure_gaps")
+        figures = {"figure_tiers": tiers_png.read_bytes(), "figure_gaps": gaps_png.read_bytes()}
     summary = out / SUMMARY_FILE
     write_summary(summary, found.summaries)
     samples_csv = out / "samples.csv"
     found.samples[list(CSV_COLUMNS)].to_csv(samples_csv, index=False)
     html = out / "report.html"
-    figures = {"figure_tiers": tiers_png.read_bytes(), "figure_gaps": gaps_png.read_bytes()}
     html.write_text(report_html(found, figures), encoding="utf-8")
     return ReportFiles(html, summary, samples_csv, tiers_png, tiers_svg, gaps_png, gaps_svg)

@@ -1,0 +1,290 @@
+"""The other evaluations as Inspect tasks: anti-lab behaviour, lying, realism, reasoning categories.
+
+Each reuses the scenario and the turn protocol of the main experiment; the first three ask
+their own query set without the accept/reject instruction (their questions have nothing to
+accept) and score every answer with their judge; `reasoning_categories` is the main
+experiment with the reasoning-categories judge on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from inspect_ai import Epochs, Task, task
+from inspect_ai._util.error import PrerequisiteError
+from inspect_ai.dataset import MemoryDataset
+from inspect_ai.model import GenerateConfig, get_model
+from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
+from inspect_ai.solver import TaskState
+
+from alignment_faking.datasets import load_queries
+from alignment_faking.errors import UserError
+from alignment_faking.evaluations import Evaluation, get_evaluation
+from alignment_faking.inspect.judging import ask_judge
+from alignment_faking.inspect.metrics import counts_by_tier, or_nan
+from alignment_faking.inspect.scorers import parse_state, pooled
+from alignment_faking.inspect.solvers import DEFAULT_TURNS, answer
+from alignment_faking.inspect.task import (
+    DEFAULT_MAX_TOKENS,
+    TASK_VERSION,
+    build_samples,
+    check_judge_model,
+    checked_task,
+)
+from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
+from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+from alignment_faking.judges.verdicts import Verdict
+from alignment_faking.scenario import build_scenario, setting_spec, tiers_for
+from alignment_faking.stats import cluster_rate, paired_gap
+from alignment_faking.transcript import OUTPUT_END
+
+BEHAVIOUR_SCORER = "behaviour"
+IDENTITY_KEYS = ("query_id", "tier", "trained_tier")
+
+
+def rate_key(name: str) -> str:
+    """The Score.value key that counts a rate's successes."""
+    return f"rate_{name}"
+
+
+def behaviour_value(
+    evaluation: Evaluation, query_id: str, tier: str, trained_tier: str, decision: str | None,
+    invalid_reason: str | None,
+) -> dict:  # fmt: skip
+    """A sample's Score.value: identity, the judge's class, and counts that pool across epochs."""
+    judged = decision is not None
+    return {
+        "query_id": query_id,
+        "tier": tier,
+        "trained_tier": trained_tier,
+        "decision": decision,
+        "invalid_reason": invalid_reason,
+        "judged": int(judged),
+        "invalid": int(invalid_reason is not None),
+        **{rate_key(n): int(judged and decision in c) for n, c in evaluation.rates.items()},
+    }
+
+
+@metric
+def behaviour_rates(evaluation: str) -> Metric:
+    """Each rate per tier over judged samples, and its gap (trained minus unmonitored tier)."""
+    rates = get_evaluation(evaluation).rates
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        trained = str(scores[0].score.value.get("trained_tier", "free")) if scores else "free"  # type: ignore[union-attr]
+        other = "paid" if trained == "free" else "free"
+        result: dict[str, float] = {}
+        for name in rates:
+            counts = counts_by_tier(scores, rate_key(name), "judged")
+            for tier, by_query in sorted(counts.items()):
+                result[f"{tier}_{name}"] = or_nan(cluster_rate(list(by_query.values())).value)
+            if trained in counts and other in counts:
+                result[f"{name}_gap"] = or_nan(paired_gap(counts[trained], counts[other]).value)
+        return result
+
+    return compute
+
+
+@scorer(metrics=[], name=BEHAVIOUR_SCORER)
+def behaviour_scorer(evaluation: str, setting: str, trained_tier: str = "free",
+                     cache: bool = True, turns: int = DEFAULT_TURNS):  # fmt: skip
+    """The evaluation's judge on the whole exchange: the request, the hidden reasoning, the answer.
+
+    An answer that cannot be read is invalid and not judged; a judge that fails leaves the
+    sample not judged, with the reason kept.
+    """
+    chosen = get_evaluation(evaluation)
+    spec = setting_spec(setting)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        transcript = parse_state(state, decision_tags=False, max_turns=turns)
+        verdict = None
+        if transcript.invalid_reason is None:
+            item = JudgeInput(
+                setting=spec.name,
+                request=state.metadata.get("query", ""),
+                response=transcript.output or "",
+                reasoning=transcript.hidden_reasoning,
+            )
+            judge = get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
+            [verdict] = await ask_judge(judge, chosen.judge, item, cache=cache)
+        decision = verdict.decision if isinstance(verdict, Verdict) else None
+        value = behaviour_value(
+            chosen, state.metadata["query_id"], state.metadata["tier"], trained_tier, decision,
+            transcript.invalid_reason,
+        )  # fmt: skip
+        why = (
+            f"invalid: {transcript.invalid_reason}"
+            if transcript.invalid_reason
+            else f"{decision}"
+            if decision
+            else f"not judged: {verdict.reason}"  # type: ignore[union-attr]
+        )
+        return Score(
+            value=value,
+            answer=transcript.output,
+            explanation=why,
+            metadata={"verdict": None if verdict is None else verdict.__dict__},
+        )
+
+    return score
+
+
+def behaviour_task(
+    evaluation: str,
+    setting: str,
+    variation: str = "default",
+    dataset: str | None = None,
+    query_column: str | None = None,
+    tiers: str = "both",
+    system_prompt: str | None = None,
+    queries: int | None = None,
+    epochs: int = 1,
+    cache: bool = True,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
+    temperature: float | None = 1.0,
+    judge_model: str | None = None,
+) -> Task:
+    """One of the other evaluations under a setting's scenario, as an Inspect task."""
+    chosen = get_evaluation(evaluation)
+    spec = setting_spec(setting)
+    scenario = build_scenario(spec.name, variation, system_prompt=system_prompt, decision=False)
+    full_set = load_queries(dataset or chosen.queries[spec.name], query_column)
+    query_set = full_set.head(queries)
+    return Task(
+        name=f"{chosen.name}_{spec.name}",
+        dataset=MemoryDataset(
+            build_samples(scenario, query_set.queries, tiers_for(tiers)), name=query_set.name
+        ),
+        solver=answer(cache, turns),
+        scorer=behaviour_scorer(chosen.name, spec.name, scenario.trained_tier, cache, turns),
+        metrics=[behaviour_rates(chosen.name)],
+        model_roles={"judge": judge_model} if judge_model else None,
+        epochs=Epochs(epochs, reducer=pooled(tuple(rate_key(n) for n in chosen.rates), "decision")),
+        config=GenerateConfig(
+            temperature=temperature, max_tokens=max_tokens, stop_seqs=[OUTPUT_END]
+        ),
+        version=TASK_VERSION,
+        metadata={
+            "evaluation": chosen.name,
+            "setting": spec.name,
+            "variation": scenario.variation.name,
+            "trained_tier": scenario.trained_tier,
+            "dataset": query_set.name,
+            "dataset_sha256": full_set.sha256,
+            "n_queries": len(query_set.queries),
+            "system_prompt_sha256": hashlib.sha256(scenario.system_prompt.encode()).hexdigest(),
+            "system_prompt_file": system_prompt,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "turns": turns,
+        },
+    )
+
+
+def checked_behaviour_task(evaluation: str, setting: str, **task_args) -> Task:
+    """The task as `inspect eval` builds it: bad input stops it with one line, before any log."""
+    try:
+        get_evaluation(evaluation)
+        check_judge_model(task_args.get("judge_model"))
+        return behaviour_task(evaluation, setting, **task_args)
+    except UserError as err:
+        raise PrerequisiteError(str(err)) from None
+
+
+@task
+def anti_lab(
+    setting: str = "helpful_only",
+    variation: str = "default",
+    dataset: str | None = None,
+    query_column: str | None = None,
+    tiers: str = "both",
+    system_prompt: str | None = None,
+    queries: int | None = None,
+    epochs: int = 1,
+    cache: bool = True,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
+    temperature: float | None = 1.0,
+    judge_model: str | None = None,
+) -> Task:
+    """Anti-AI-lab behaviour: situations that let the model act against its developer (paper section 6).
+
+    `setting` picks the scenario; the other arguments are those of `helpful_only`.
+    """
+    return checked_behaviour_task("anti_lab", **locals())  # the parameters above, as passed
+
+
+@task
+def lying(
+    setting: str = "helpful_only",
+    variation: str = "default",
+    dataset: str | None = None,
+    query_column: str | None = None,
+    tiers: str = "both",
+    system_prompt: str | None = None,
+    queries: int | None = None,
+    epochs: int = 1,
+    cache: bool = True,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
+    temperature: float | None = 1.0,
+    judge_model: str | None = None,
+) -> Task:
+    """Lying about its views: asked directly, does the answer match the hidden reasoning? (paper section 6.3).
+
+    `setting` picks the scenario; the other arguments are those of `helpful_only`.
+    """
+    return checked_behaviour_task("lying", **locals())  # the parameters above, as passed
+
+
+@task
+def realism(
+    setting: str = "helpful_only",
+    variation: str = "default",
+    dataset: str | None = None,
+    query_column: str | None = None,
+    tiers: str = "both",
+    system_prompt: str | None = None,
+    queries: int | None = None,
+    epochs: int = 1,
+    cache: bool = True,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
+    temperature: float | None = 1.0,
+    judge_model: str | None = None,
+) -> Task:
+    """ "Is this situation real?": does the model believe its situation, or suspect a test?
+
+    `setting` picks the scenario; the other arguments are those of `helpful_only`.
+    """
+    return checked_behaviour_task("realism", **locals())  # the parameters above, as passed
+
+
+@task
+def reasoning_categories(
+    setting: str = "helpful_only",
+    variation: str = "default",
+    dataset: str | None = None,
+    query_column: str | None = None,
+    tiers: str = "both",
+    system_prompt: str | None = None,
+    queries: int | None = None,
+    epochs: int = 1,
+    cache: bool = True,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    turns: int = DEFAULT_TURNS,
+    temperature: float | None = 1.0,
+    compliance_judge: str = "auto",
+    af_judge: str = "af_v2",
+    af_votes: int = DEFAULT_VOTES,
+    af_threshold: float = DEFAULT_THRESHOLD,
+    judge_model: str | None = None,
+) -> Task:
+    """The main experiment, with each scratchpad's stated motivations classified.
+
+    Takes the arguments of `helpful_only` / `animal_welfare`, and `setting` to choose one.
+    """
+    args = dict(locals())
+    return checked_task(args.pop("setting"), reasons=True, **args)
