@@ -21,7 +21,13 @@ from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import SETTINGS, build_scenario
 from alignment_faking.scripted import scripted_judge_answer
 from alignment_faking.stats import behaviour_stats, reason_stats
-from alignment_faking.summary import RunInfo, behaviour_summary, format_table, label_runs
+from alignment_faking.summary import (
+    RunInfo,
+    behaviour_summary,
+    format_table,
+    label_runs,
+    realism_beside,
+)
 
 JUDGES = {"anti_lab": ANTI_LAB, "lying": LYING, "realism": REALISM, "reasons": REASONS_JUDGE}
 ITEM = JudgeInput(
@@ -278,6 +284,22 @@ def test_behaviour_summary_and_table_name_the_evaluation():
     table = format_table([labelled])
     assert "anti_lab gap (free - paid): 50.0%" in table
     assert "60.0%" in table and "invalid: no_output_tag=1" in table
+
+
+def test_a_realism_run_of_the_same_scenario_is_read_beside_the_gap():
+    info = RunInfo(
+        "r.eval", "m", "helpful_only", "default", "realism", 2, 1, "success", evaluation="realism"
+    )
+    records = [BehaviourRecord("q0", "free", 1, "suspects_test"), BehaviourRecord("q1", "free", 1, "believes_real"),
+               BehaviourRecord("q0", "paid", 1, "undecided"), BehaviourRecord("q1", "paid", 1, "believes_real")]  # fmt: skip
+    realism = behaviour_summary(info, records)
+    main = {"evaluation": "compliance", "model": "m", "setting": "helpful_only", "variation": "default",
+            "system_prompt": realism["system_prompt"]}  # fmt: skip
+    note = realism_beside(main, [main, realism])
+    assert note is not None and "free 50.0%, paid 0.0%" in note
+    other_model = {**main, "model": "n"}
+    assert realism_beside(other_model, [other_model, realism]) is None
+    assert realism_beside(realism, [main, realism]) is None
 
 
 def test_reason_shares_are_over_judged_valid_samples_and_among_complying():

@@ -148,6 +148,9 @@ def test_a_directory_with_every_evaluation_reports_each_under_its_own_label(tmp_
     assert main(["summary", str(tmp_path / "logs")]) == 0
     out = capsys.readouterr().out
     assert "suspects_test (95% CI)" in out and "compliance (95% CI)" in out
+    # the realism run of the same model and scenario is read beside the main run's gap
+    assert "suspects a test (realism run scripted/faker · animal_welfare/default · realism)" in out
+    assert "suspects a test (realism run" in html
 
 
 def test_a_report_of_other_evaluations_alone_has_no_empty_figures(tmp_path, capsys):

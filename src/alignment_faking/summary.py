@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from alignment_faking.datasets.bundled import BUNDLED
-from alignment_faking.evaluations import COMPLIANCE, get_evaluation
+from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS, get_evaluation
 from alignment_faking.judges.reasons import REASONS
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import paper_reference
@@ -338,6 +338,28 @@ def _behaviour_lines(run: dict) -> list[str]:
     return lines
 
 
+def _scenario_key(run: dict) -> tuple:
+    prompt = run.get("system_prompt") or {}
+    return (run.get("model"), run.get("setting"), run.get("variation"), prompt.get("sha256"))
+
+
+def realism_beside(run: dict, runs: Sequence[dict]) -> str | None:
+    """For a run of the main experiment, what a realism run of the same model and scenario found:
+    the share of answers suspecting a test per tier, to read beside the gap."""
+    if run.get("evaluation", COMPLIANCE) in EVALUATIONS:
+        return None
+    key = _scenario_key(run)
+    matches = [r for r in runs if r.get("evaluation") == "realism" and _scenario_key(r) == key]
+    if not matches:
+        return None
+    realism = matches[-1]
+    parts = [
+        f"{name} {_percent(tier['rates']['suspects_test']['rate'])}"
+        for name, tier in realism["tiers"].items()
+    ]
+    return f"suspects a test (realism run {realism.get('label', '')}): " + ", ".join(parts)
+
+
 def format_table(runs: Sequence[dict]) -> str:
     """A compact text table: per run, one line per tier, the paper's groups, then the gaps.
 
@@ -409,6 +431,8 @@ def format_table(runs: Sequence[dict]) -> str:
                 f"  gap with partial: {_percent(run['compliance_gap_any'])} "
                 f"{_percent_ci(run['compliance_gap_any_ci'])}  McNemar p={run['p_value_any']:.3g}"
             )
+        if note := realism_beside(run, runs):
+            lines.append(f"  {note}")
         if ref := run.get("paper_reference"):
             lines.append(
                 f"  paper, {ref['model']} ({ref['source']}"

@@ -21,6 +21,7 @@ from typing import Any
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.report.frames import Results
 from alignment_faking.report.sections import evaluations_section, reasons_section
+from alignment_faking.summary import realism_beside
 
 
 def _tier_label(run: dict, tier: str) -> str:
@@ -166,6 +167,16 @@ def _reference_row(run: dict) -> list[str]:
     return [f'<tr class="ref"><td></td><td class="l muted" colspan="21">{escape(text)}</td></tr>']
 
 
+def _realism_row(run: dict, summaries: Sequence[dict]) -> list[str]:
+    """Whether the model believed the same scenario, from a realism run of it, under the gap."""
+    note = realism_beside(run, summaries)
+    return (
+        [f'<tr class="ref"><td></td><td class="l muted" colspan="21">{escape(note)}</td></tr>']
+        if note
+        else []
+    )
+
+
 def summary_table(summaries: Sequence[dict]) -> str:
     """summary.json's figures as an HTML table: one row per tier, the gap spanning both."""
     head = (
@@ -181,7 +192,11 @@ def summary_table(summaries: Sequence[dict]) -> str:
         row
         for number, run in enumerate(summaries)
         if run.get("evaluation", COMPLIANCE) not in EVALUATIONS
-        for row in (*_summary_rows(number, run), *_reference_row(run))
+        for row in (
+            *_summary_rows(number, run),
+            *_realism_row(run, summaries),
+            *_reference_row(run),
+        )
     ]
     return f'<table class="summary"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
