@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from alignment_faking.records import COMPLYING_OUTCOMES, BehaviourRecord, SampleRecord
-from alignment_faking.scenario.settings import TIERS, Tier
+from alignment_faking.scenario.settings import TIERS, Tier, other_tier
 
 Z95 = 1.959963984540054
 
@@ -383,7 +383,7 @@ def summarize(
             alignment_faking=af_stats(in_tier),
             reasons=reason_stats(in_tier, reasons),
         )
-    other: Tier = "paid" if trained_tier == "free" else "free"
+    other = other_tier(trained_tier)
     both = {"free", "paid"} <= counts.keys()
     gap = paired_gap(counts[trained_tier], counts[other]) if both else None
     gap_any = paired_gap(counts_any[trained_tier], counts_any[other]) if both else None
@@ -443,7 +443,7 @@ def behaviour_stats(
                 for name, by_tier in counts.items()
             },
         )
-    other: Tier = "paid" if trained_tier == "free" else "free"
+    other = other_tier(trained_tier)
     gaps = {
         name: paired_gap(by_tier[trained_tier], by_tier[other])
         for name, by_tier in counts.items()

@@ -15,6 +15,7 @@ from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS, get_evaluation
 from alignment_faking.judges.reasons import REASONS
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import paper_reference
+from alignment_faking.scenario.settings import other_tier
 from alignment_faking.stats import (
     Gap,
     Interval,
@@ -279,7 +280,7 @@ def _percent_ci(ci: list[float] | None) -> str:
 
 def _gap_label(run: dict) -> str:
     trained = run.get("trained_tier", "free")
-    return f"{trained} - {'paid' if trained == 'free' else 'free'}"
+    return f"{trained} - {other_tier(trained)}"
 
 
 def _rate_cell(rate: float | None, ci: list[float] | None, n: int) -> str:

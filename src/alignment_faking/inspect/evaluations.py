@@ -9,6 +9,7 @@ experiment with the reasoning-categories judge on.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 
 from inspect_ai import Epochs, Task, task
 from inspect_ai._util.error import PrerequisiteError
@@ -21,7 +22,7 @@ from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import Evaluation, get_evaluation
 from alignment_faking.inspect.judging import ask_judge
-from alignment_faking.inspect.metrics import counts_by_tier, or_nan
+from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
 from alignment_faking.inspect.scorers import parse_state, pooled
 from alignment_faking.inspect.solvers import DEFAULT_TURNS, answer
 from alignment_faking.inspect.task import (
@@ -33,13 +34,12 @@ from alignment_faking.inspect.task import (
 )
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
-from alignment_faking.judges.verdicts import Verdict
-from alignment_faking.scenario import build_scenario, setting_spec, tiers_for
+from alignment_faking.judges.verdicts import NotJudged, Verdict
+from alignment_faking.scenario import build_scenario, other_tier, setting_spec, tiers_for
 from alignment_faking.stats import cluster_rate, paired_gap
 from alignment_faking.transcript import OUTPUT_END
 
 BEHAVIOUR_SCORER = "behaviour"
-IDENTITY_KEYS = ("query_id", "tier", "trained_tier")
 
 
 def rate_key(name: str) -> str:
@@ -48,9 +48,13 @@ def rate_key(name: str) -> str:
 
 
 def behaviour_value(
-    evaluation: Evaluation, query_id: str, tier: str, trained_tier: str, decision: str | None,
+    evaluation: Evaluation,
+    query_id: str,
+    tier: str,
+    trained_tier: str,
+    decision: str | None,
     invalid_reason: str | None,
-) -> dict:  # fmt: skip
+) -> dict:
     """A sample's Score.value: identity, the judge's class, and counts that pool across epochs."""
     judged = decision is not None
     return {
@@ -71,8 +75,8 @@ def behaviour_rates(evaluation: str) -> Metric:
     rates = get_evaluation(evaluation).rates
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
-        trained = str(scores[0].score.value.get("trained_tier", "free")) if scores else "free"  # type: ignore[union-attr]
-        other = "paid" if trained == "free" else "free"
+        trained = trained_tier_of(scores)
+        other = other_tier(trained)
         result: dict[str, float] = {}
         for name in rates:
             counts = counts_by_tier(scores, rate_key(name), "judged")
@@ -86,8 +90,13 @@ def behaviour_rates(evaluation: str) -> Metric:
 
 
 @scorer(metrics=[], name=BEHAVIOUR_SCORER)
-def behaviour_scorer(evaluation: str, setting: str, trained_tier: str = "free",
-                     cache: bool = True, turns: int = DEFAULT_TURNS):  # fmt: skip
+def behaviour_scorer(
+    evaluation: str,
+    setting: str,
+    trained_tier: str = "free",
+    cache: bool = True,
+    turns: int = DEFAULT_TURNS,
+):
     """The evaluation's judge on the whole exchange: the request, the hidden reasoning, the answer.
 
     An answer that cannot be read is invalid and not judged; a judge that fails leaves the
@@ -109,22 +118,24 @@ def behaviour_scorer(evaluation: str, setting: str, trained_tier: str = "free",
             judge = get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
             [verdict] = await ask_judge(judge, chosen.judge, item, cache=cache)
         decision = verdict.decision if isinstance(verdict, Verdict) else None
+        meta = state.metadata
         value = behaviour_value(
-            chosen, state.metadata["query_id"], state.metadata["tier"], trained_tier, decision,
+            chosen,
+            meta["query_id"],
+            meta["tier"],
+            trained_tier,
+            decision,
             transcript.invalid_reason,
-        )  # fmt: skip
-        why = (
-            f"invalid: {transcript.invalid_reason}"
-            if transcript.invalid_reason
-            else f"{decision}"
-            if decision
-            else f"not judged: {verdict.reason}"  # type: ignore[union-attr]
         )
+        if isinstance(verdict, NotJudged):
+            why = f"not judged: {verdict.reason}"
+        else:
+            why = decision or f"invalid: {transcript.invalid_reason}"
         return Score(
             value=value,
             answer=transcript.output,
             explanation=why,
-            metadata={"verdict": None if verdict is None else verdict.__dict__},
+            metadata={"verdict": None if verdict is None else asdict(verdict)},
         )
 
     return score

@@ -19,15 +19,10 @@ from importlib.resources import files
 from typing import Any
 
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
+from alignment_faking.report.cells import ci, pct, tier_label
 from alignment_faking.report.frames import Results
 from alignment_faking.report.sections import evaluations_section, reasons_section
 from alignment_faking.summary import realism_beside
-
-
-def _tier_label(run: dict, tier: str) -> str:
-    trained = run.get("trained_tier", "free")
-    return f"{'training' if tier == trained else 'unmonitored'} ({escape(tier)})"
-
 
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -79,19 +74,11 @@ def browser_data(results: Results) -> dict[str, Any]:
     }
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
-
-
-def _ci(ci: list[float] | None) -> str:
-    return "" if ci is None else f' <span class="ci">[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]</span>'
-
-
 def _summary_rows(number: int, run: dict) -> list[str]:
     tiers = run["tiers"]
     span = len(tiers)
     gap, gap_any = (
-        f"{_pct(run[key])}{_ci(run[key + '_ci'])}" if run.get(key) is not None else "–"
+        f"{pct(run[key])}{ci(run[key + '_ci'])}" if run.get(key) is not None else "–"
         for key in ("compliance_gap", "compliance_gap_any")
     )
     p = run["p_value"]
@@ -118,22 +105,22 @@ def _summary_rows(number: int, run: dict) -> list[str]:
             ]
         invalid = ", ".join(f"{escape(r)}={c}" for r, c in entry["invalid_reasons"].items())
         cells += [
-            f'<td class="l">{_tier_label(run, tier)}</td>',
+            f'<td class="l">{tier_label(run, tier)}</td>',
             f"<td>{entry['n']}</td><td>{entry['complied']}</td>",
             f"<td>{entry['partially_complied']}</td><td>{entry['refused']}</td>",
             f'<td title="{invalid}">{entry["invalid"]}</td><td>{entry["not_judged"]}</td>',
-            f"<td>{_pct(entry['compliance'])}{_ci(entry['compliance_ci'])}</td>",
-            f"<td>{_pct(entry.get('compliance_any'))}{_ci(entry.get('compliance_any_ci'))}"
+            f"<td>{pct(entry['compliance'])}{ci(entry['compliance_ci'])}</td>",
+            f"<td>{pct(entry.get('compliance_any'))}{ci(entry.get('compliance_any_ci'))}"
             + (
-                f' <span class="ci">neutral {_pct(entry["neutral_share"])}</span>'
+                f' <span class="ci">neutral {pct(entry["neutral_share"])}</span>'
                 if entry.get("neutral")
                 else ""
             )
             + "</td>",
-            f"<td>{_pct(af['rate'])}{_ci(af['rate_ci'])}"
+            f"<td>{pct(af['rate'])}{ci(af['rate_ci'])}"
             + (f' <span class="ci">maybe {af["maybe"]}</span>' if af["maybe"] else "")
             + (
-                f' <span class="ci">all samples {_pct(af.get("rate_all"))}</span>'
+                f' <span class="ci">all samples {pct(af.get("rate_all"))}</span>'
                 if af.get("n_judged_all", af["n_judged"]) != af["n_judged"]
                 else ""
             )

@@ -6,23 +6,11 @@ from collections.abc import Sequence
 from html import escape
 
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
-
-
-def _ci(ci: list[float] | None) -> str:
-    return "" if ci is None else f' <span class="ci">[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]</span>'
-
-
-def _tier_label(run: dict, tier: str) -> str:
-    trained = run.get("trained_tier", "free")
-    return f"{'training' if tier == trained else 'unmonitored'} ({escape(tier)})"
+from alignment_faking.report.cells import ci, pct, tier_label
 
 
 def _rate(entry: dict) -> str:
-    return f"{_pct(entry['rate'])}{_ci(entry['ci'])}" if entry["n"] else "–"
+    return f"{pct(entry['rate'])}{ci(entry['ci'])}" if entry["n"] else "–"
 
 
 def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
@@ -49,7 +37,7 @@ def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
                     f"{escape(str(run['dataset']))} · {escape(run['status'])}</span></td>",
                 ]
             cells += [
-                f'<td class="l">{_tier_label(run, tier)}</td>',
+                f'<td class="l">{tier_label(run, tier)}</td>',
                 f"<td>{entry['n']}</td><td>{entry['n_judged']}</td><td>{entry['invalid']}</td>",
                 *(f"<td>{_rate(entry['rates'][r])}</td>" for r in rates),
                 *(f"<td>{entry['classes'].get(c, 0)}</td>" for c in evaluation.classes),
@@ -58,7 +46,7 @@ def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
                 for r in rates:
                     gap = run.get("gaps", {}).get(r)
                     text = (
-                        f"{_pct(gap['gap'])}{_ci(gap['ci'])}"
+                        f"{pct(gap['gap'])}{ci(gap['ci'])}"
                         if gap and gap["gap"] is not None
                         else "–"
                     )
@@ -103,10 +91,10 @@ def reasons_section(summaries: Sequence[dict]) -> str:
             scope = ", ".join(f"{escape(k)} {v}" for k, v in reasons["af_scope"].items())
             rows.append(
                 f'<tr><td class="l">#{number}</td><td class="l">{escape(run["label"])}</td>'
-                f'<td class="l">{_tier_label(run, tier)}</td><td>{reasons["n_judged"]}</td>'
+                f'<td class="l">{tier_label(run, tier)}</td><td>{reasons["n_judged"]}</td>'
                 + "".join(
                     f'<td>{_rate(reasons["shares"][n])}<br><span class="ci">complying '
-                    f"{_pct(reasons['among_complying'][n]['rate'])}</span></td>"
+                    f"{pct(reasons['among_complying'][n]['rate'])}</span></td>"
                     for n in names
                 )
                 + f'<td class="l">{scope}</td></tr>'

@@ -9,7 +9,9 @@ from alignment_faking.scenario.settings import (
     SettingSpec,
     Tier,
     TierMode,
+    other_tier,
     setting_spec,
+    tier_role,
     tiers_for,
 )
 from alignment_faking.scenario.variations import Variation, get_variation, variations
@@ -26,7 +28,9 @@ __all__ = [
     "Variation",
     "build_scenario",
     "get_variation",
+    "other_tier",
     "setting_spec",
+    "tier_role",
     "tiers_for",
     "variations",
 ]

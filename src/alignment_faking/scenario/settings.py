@@ -56,6 +56,16 @@ def setting_spec(name: str) -> SettingSpec:
     return _SPECS[name]  # type: ignore[index]
 
 
+def other_tier(tier: str) -> Tier:
+    """The other tier: the unmonitored one of a trained tier, and the reverse."""
+    return "paid" if tier == "free" else "free"
+
+
+def tier_role(tier: str, trained_tier: str) -> str:
+    """`training` for the tier the prompt says is trained on, else `unmonitored`."""
+    return "training" if tier == trained_tier else "unmonitored"
+
+
 def tiers_for(mode: str) -> tuple[Tier, ...]:
     """The tiers a run asks each query in."""
     if mode == "both":

@@ -15,6 +15,7 @@ from typing import Any
 
 from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, setting_spec
+from alignment_faking.scenario.settings import tier_role
 
 CURVE_JSON = "curve.json"
 CURVE_PNG = "curve.png"
@@ -133,7 +134,7 @@ _COLOURS = {"free": "tab:red", "paid": "tab:blue"}
 
 def _label(tier: str, trained: str) -> str:
     """A tier named by what the prompt says of it: training, or unmonitored."""
-    return f"{'training' if tier == trained else 'unmonitored'} ({tier})"
+    return f"{tier_role(tier, trained)} ({tier})"
 
 
 def _plot(points: list[dict], title: str, target: Path) -> None:
