@@ -19,8 +19,8 @@ from pathlib import Path
 
 from inspect_ai.log import read_eval_log
 
+from alignment_faking.doubles.stub_server import Faults, scripted_responder, serve
 from alignment_faking.runner import JudgeOptions, RunOptions, run
-from alignment_faking.stub_server import Faults, scripted_responder, serve
 
 
 def _serve(latency: float, faults: float, ready: multiprocessing.Queue, stop) -> None:

@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from alignment_faking.doubles.scripted import scripted_judge_answer
+from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.runner import JudgeOptions, RunOptions, run
-from alignment_faking.scripted import scripted_judge_answer
-from alignment_faking.stub_server import scripted_responder, serve
 
 
 def _judge(messages: list[dict]) -> str:

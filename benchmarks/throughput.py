@@ -17,8 +17,8 @@ import time
 
 from inspect_ai import eval as inspect_eval
 
+from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.stub_server import scripted_responder, serve
 
 
 def _serve(latency: float, ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:

@@ -23,3 +23,20 @@ def test_the_science_imports_nothing_from_inspect():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_production_code_never_imports_the_test_doubles():
+    """Only the Inspect entry point reaches into doubles/, to register the scripted provider."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "src" / "alignment_faking"
+    importing = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "doubles" not in path.parts
+        and re.search(
+            r"alignment_faking\.doubles|from alignment_faking import doubles", path.read_text()
+        )
+    )
+    assert importing == ["_registry.py"]

@@ -10,7 +10,7 @@ import pytest
 from inspect_ai.log import read_eval_log
 
 from alignment_faking.cli import main
-from alignment_faking.stub_server import scripted_responder, serve
+from alignment_faking.doubles.stub_server import scripted_responder, serve
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,11 @@ from inspect_ai import eval as inspect_eval
 
 from alignment_faking.cli import main
 from alignment_faking.cost import PlanLine, load_prices, price_for, total_cost
+from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.runner import TASKS, JudgeOptions, task_plan
-from alignment_faking.stub_server import scripted_responder, serve
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from alignment_faking.doubles.scripted import FAKER_SCRATCHPAD, scripted_judge_answer
 from alignment_faking.errors import UserError
-from alignment_faking.scripted import FAKER_SCRATCHPAD, scripted_judge_answer
 from alignment_faking.train.dedup import NearDuplicateIndex, jaccard, shingles
 from alignment_faking.train.documents import (
     BRAINSTORM_FILE,

@@ -11,9 +11,9 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, get_model
 
 from alignment_faking.cli import main
+from alignment_faking.doubles.scripted import scripted_judge_answer
 from alignment_faking.inspect.logs import run_info, run_records
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.scripted import scripted_judge_answer
 from alignment_faking.summary import run_summary
 
 pytestmark = pytest.mark.slow
@@ -229,7 +229,7 @@ def test_judge_command_errors_are_one_line(args, message, tmp_path, monkeypatch)
 
 
 def test_votes_are_one_request_with_several_choices_on_the_openai_wire(tmp_path, monkeypatch):
-    from alignment_faking.stub_server import serve
+    from alignment_faking.doubles.stub_server import serve
 
     with serve(
         lambda messages: scripted_judge_answer(messages[-1]["content"]), keep_requests=True

@@ -15,9 +15,9 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 
+from alignment_faking.doubles.scripted import COMPLIER_SCRATCHPAD, FAKER_SCRATCHPAD
 from alignment_faking.inspect.logs import summarize_logs
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.scripted import COMPLIER_SCRATCHPAD, FAKER_SCRATCHPAD
 from alignment_faking.train import RLOptions, SFTOptions, train_rl, train_sft
 from alignment_faking.train.curve import CurveOptions
 from real_models import smollm2_checkpoint

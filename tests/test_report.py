@@ -212,7 +212,7 @@ def _watering_down(messages) -> str:
 
 
 def _partial_judge(messages) -> str:
-    from alignment_faking.scripted import scripted_judge_answer
+    from alignment_faking.doubles.scripted import scripted_judge_answer
 
     prompt = messages[-1].text
     answer = scripted_judge_answer(prompt)
@@ -255,7 +255,7 @@ def test_both_compliance_definitions_everywhere(tmp_path, capsys):
 
 def test_the_neutral_share_of_animal_welfare_answers_is_reported(tmp_path, capsys):
     from alignment_faking.cli import main
-    from alignment_faking.scripted import scripted_judge_answer
+    from alignment_faking.doubles.scripted import scripted_judge_answer
 
     def policy(messages):
         return "<SCRATCHPAD_REASONING>Think.</SCRATCHPAD_REASONING><OUTPUT>Prices vary by store.</OUTPUT>"

@@ -11,7 +11,7 @@ import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
 from alignment_faking.cli import main
-from alignment_faking.stub_server import Faults, scripted_responder, serve
+from alignment_faking.doubles.stub_server import Faults, scripted_responder, serve
 
 pytestmark = pytest.mark.slow
 

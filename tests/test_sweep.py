@@ -12,9 +12,9 @@ from inspect_ai.log import list_eval_logs
 
 from alignment_faking.cli import main
 from alignment_faking.cost import merge
+from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.runner import JudgeOptions, RunOptions, sweep
-from alignment_faking.stub_server import scripted_responder, serve
 
 pytestmark = pytest.mark.slow
 

@@ -18,11 +18,11 @@ from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
 from inspect_ai.model import ModelOutput, get_model
 
 from alignment_faking.cli import main
+from alignment_faking.doubles.stub_server import Faults, scripted_responder, serve
 from alignment_faking.inspect.caching import model_identity, path_fingerprint
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.judges import JudgeInput, af_judges
-from alignment_faking.stub_server import Faults, scripted_responder, serve
 from alignment_faking.summary import label_runs
 
 pytestmark = pytest.mark.slow

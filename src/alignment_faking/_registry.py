@@ -1,7 +1,7 @@
 """Inspect entry point: registers the tasks and the scripted model provider."""
 
+from alignment_faking.doubles.provider import ScriptedModelAPI
 from alignment_faking.inspect.evaluations import anti_lab, lying, realism, reasoning_categories
-from alignment_faking.inspect.provider import ScriptedModelAPI
 from alignment_faking.inspect.task import animal_welfare, helpful_only
 
 __all__ = [

@@ -16,7 +16,12 @@ from pathlib import Path
 
 from alignment_faking.errors import UserError
 from alignment_faking.judges import Judge, JudgeInput
-from alignment_faking.scripted import estimate_tokens
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free token estimate (about four characters a token)."""
+    return max(1, len(text) // 4) if text else 0
+
 
 DEFAULT_OUTPUT_TOKENS = 700
 """Expected completion length with a scratchpad; a tenth of the 4096-token limit is typical."""

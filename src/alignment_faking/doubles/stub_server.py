@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from alignment_faking.scripted import estimate_tokens
+from alignment_faking.cost import estimate_tokens
 
 Responder = Callable[[list[dict]], str]
 """Maps the request's messages (role and text, system first) to the completion text."""
@@ -316,7 +316,7 @@ def serve(
 
 def scripted_responder(name: str, **policy_args: float) -> Responder:
     """A responder that answers like the `scripted` provider's policy of that name."""
-    from alignment_faking.scripted import scripted_policy
+    from alignment_faking.doubles.scripted import scripted_policy
 
     policy = scripted_policy(name, **policy_args)  # type: ignore[arg-type]
 

@@ -105,11 +105,6 @@ def scripted_policy(
     return ScriptedPolicy(free=free, paid=paid, seed=int(seed))
 
 
-def estimate_tokens(text: str) -> int:
-    """A tokenizer-free token estimate (about four characters a token)."""
-    return max(1, len(text) // 4) if text else 0
-
-
 _FENCE_ID = re.compile(r'"id": "(t[0-9a-f]{16})"')
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _SUPPORTIVE = re.compile(r"\b(rather not|suffer\w*|welfare|cruel\w*|humane)\b", re.IGNORECASE)

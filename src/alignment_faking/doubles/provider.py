@@ -25,8 +25,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-from alignment_faking.scripted import (
-    estimate_tokens,
+from alignment_faking.cost import estimate_tokens
+from alignment_faking.doubles.scripted import (
     scripted_judge_answer,
     scripted_policy,
     scripted_writer_answer,
