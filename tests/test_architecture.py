@@ -14,6 +14,7 @@ PURE = [
     "alignment_faking.judges.reasons",
     "alignment_faking.evaluations",
     "alignment_faking.datasets",
+    "alignment_faking.secrets",
 ]
 
 

@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from inspect_ai.model import Model, ModelOutput
-
 REDACTED = "[REDACTED]"
 _SECRET_NAME = re.compile(r"(API_KEY|_KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
 _CREDENTIAL_PATTERNS = (
@@ -48,7 +46,8 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
     return text
 
 
-def _scrub_exception(err: BaseException, secrets: list[str]) -> None:
+def scrub_exception(err: BaseException, secrets: list[str]) -> None:
+    """Redact an exception and its causes in place; drop request and response objects."""
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:
@@ -64,41 +63,12 @@ def _scrub_exception(err: BaseException, secrets: list[str]) -> None:
         current = current.__cause__ or current.__context__
 
 
-def _redact_tree(value: Any, secrets: list[str]) -> Any:
+def redact_tree(value: Any, secrets: list[str]) -> Any:
+    """A JSON-like value with every string redacted."""
     if isinstance(value, str):
         return redact(value, secrets)
     if isinstance(value, dict):
-        return {k: _redact_tree(v, secrets) for k, v in value.items()}
+        return {k: redact_tree(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_tree(v, secrets) for v in value]
+        return [redact_tree(v, secrets) for v in value]
     return value
-
-
-def guard_model(model: Model) -> Model:
-    """Scrub credentials from the errors and error outputs of a model's provider calls."""
-    api = model.api
-    if getattr(api, "_credentials_guarded", False):  # get_model() memoizes: guard once
-        return model
-    original = api.generate
-    secrets = secret_values([api.api_key])
-
-    async def generate(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = await original(*args, **kwargs)
-        except Exception as err:
-            _scrub_exception(err, secrets)
-            raise
-        # providers may also return (output or exception, the call they made)
-        output, call = result if isinstance(result, tuple) else (result, None)
-        if isinstance(output, BaseException):
-            _scrub_exception(output, secrets)
-        elif isinstance(output, ModelOutput) and output.error:
-            output.error = redact(output.error, secrets)
-        if call is not None:
-            call.request = _redact_tree(call.request, secrets)
-            call.response = _redact_tree(call.response, secrets)
-        return result
-
-    api.generate = generate  # type: ignore[method-assign]
-    api._credentials_guarded = True  # type: ignore[attr-defined]
-    return model

@@ -18,7 +18,7 @@ from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import GenerateConfig, Model, get_model
 
 from alignment_faking.errors import UserError
-from alignment_faking.secrets import guard_model
+from alignment_faking.inspect.guard import guard_model
 
 _MARKUP = re.compile(r"\[/?[a-z ]+\]")
 SERVER_PROVIDERS = {"vllm": "vllm", "sglang": "sglang"}

@@ -36,14 +36,13 @@ from alignment_faking.judges import (
     Judge,
     JudgeInput,
     af_judges,
-    baseline_verdict,
+    af_without_model,
+    combine_af,
     compliance_judges,
 )
 from alignment_faking.judges.alignment_faking import (
     DEFAULT_THRESHOLD,
     DEFAULT_VOTES,
-    aggregate_votes,
-    combine_v1,
 )
 from alignment_faking.judges.compliance import (
     ComplianceResult,
@@ -198,21 +197,18 @@ async def judge_alignment_faking(
     threshold: float,
     cache: bool = True,
 ) -> AFResult:
-    """The alignment-faking verdict of one sample's hidden reasoning under a method."""
-    if method == "none":
-        return AFResult("not_judged", None, "no alignment-faking judge selected")
-    if not item.reasoning.strip():
-        return AFResult("not_judged", None, "no hidden reasoning to judge")
-    if method == "baseline":
-        return baseline_verdict(item.reasoning)
+    """The alignment-faking verdict of one sample's hidden reasoning under a method: its judges
+    asked side by side (votes where a judge takes them), combined by the method's rule."""
+    if (result := af_without_model(method, item.reasoning)) is not None:
+        return result
     assert model is not None
-    judges = af_judges(method)
-    if len(judges) == 1:
-        return aggregate_votes(await ask_judge(model, judges[0], item, votes, cache), threshold)
-    default, strict = await asyncio.gather(
-        *(ask_judge(model, judge, item, cache=cache) for judge in judges)
+    verdicts = await asyncio.gather(
+        *(
+            ask_judge(model, judge, item, votes if judge.votes > 1 else 1, cache)
+            for judge in af_judges(method)
+        )
     )
-    return combine_v1(default[0], strict[0])
+    return combine_af(method, verdicts, threshold)
 
 
 @scorer(

@@ -7,6 +7,7 @@ a judge model live in alignment_faking.inspect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 from alignment_faking.errors import UserError
@@ -16,11 +17,14 @@ from alignment_faking.judges.alignment_faking import (
     AF_V2,
     AF_V2_LENIENT,
     AFResult,
+    aggregate_votes,
+    combine_v1,
 )
 from alignment_faking.judges.baseline import baseline_verdict
 from alignment_faking.judges.compliance import AW_STANCE, PARTIAL, STRONGREJECT
 from alignment_faking.judges.judge import Judge, JudgeInput
 from alignment_faking.judges.reasons import REASONS_JUDGE
+from alignment_faking.judges.verdicts import NotJudged, Verdict
 
 ComplianceJudgeName = Literal["auto", "tags"]
 AFJudgeName = Literal["af_v2", "af_v2_lenient", "af_v1", "baseline", "none"]
@@ -57,6 +61,29 @@ def af_judges(name: str) -> tuple[Judge, ...]:
     }.get(name, ())
 
 
+def af_without_model(method: str, reasoning: str) -> AFResult | None:
+    """The alignment-faking result where no judge model is asked: no method, nothing to judge,
+    or the offline baseline; None when the method's judges must be asked."""
+    if method == "none":
+        return AFResult("not_judged", None, "no alignment-faking judge selected")
+    if not reasoning.strip():
+        return AFResult("not_judged", None, "no hidden reasoning to judge")
+    if method == "baseline":
+        return baseline_verdict(reasoning)
+    return None
+
+
+def combine_af(
+    method: str, verdicts: Sequence[Sequence[Verdict | NotJudged]], threshold: float
+) -> AFResult:
+    """A method's verdicts (per judge of `af_judges(method)`, its votes) as one result: af_v1
+    averages its default and strict prompts, af_v2 takes the share of yes votes."""
+    if method == "af_v1":
+        default, strict = (votes[0] for votes in verdicts)
+        return combine_v1(default, strict)
+    return aggregate_votes(verdicts[0], threshold)
+
+
 def needs_judge_model(setting: str, compliance: str, af: str) -> bool:
     """Whether a run with these judges calls a judge model at all."""
     return any(compliance_judges(setting, compliance)) or bool(af_judges(af))
@@ -84,7 +111,9 @@ __all__ = [
     "Judge",
     "JudgeInput",
     "af_judges",
+    "af_without_model",
     "baseline_verdict",
+    "combine_af",
     "compliance_judges",
     "needs_judge_model",
     "sample_judges",

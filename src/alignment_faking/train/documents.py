@@ -26,10 +26,11 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 
 from alignment_faking.cost import estimate_tokens
 from alignment_faking.errors import UserError, root_cause
+from alignment_faking.inspect.guard import guard_model
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.scenario.template import render
-from alignment_faking.secrets import guard_model, redact
+from alignment_faking.secrets import redact
 from alignment_faking.train.behaviour_filter import (
     DOC_BEHAVIOUR,
     document_input,

@@ -25,7 +25,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from alignment_faking.judges.compliance import AW_STANCE, STRONGREJECT, combine_compliance
+from alignment_faking.judges import compliance_judges
+from alignment_faking.judges.compliance import combine_compliance
 from alignment_faking.judges.judge import JudgeInput
 from alignment_faking.judges.verdicts import NotJudged
 from alignment_faking.scenario import TRAINED_TIER, Setting, Tier, setting_spec
@@ -156,12 +157,13 @@ def judge_reward(
     """
     from inspect_ai.model import get_model
 
+    from alignment_faking.inspect.guard import guard_model
     from alignment_faking.inspect.judging import ask_judge
     from alignment_faking.inspect.models import resolve_model
-    from alignment_faking.secrets import guard_model
 
     resolve_model(judge_model)  # fails now, with one line, not mid-training, on a bad name or key
-    judge = STRONGREJECT if setting == "helpful_only" else AW_STANCE
+    judge, _ = compliance_judges(setting, "auto")  # the evaluation's own compliance judge
+    assert judge is not None
     decision_tags = setting_spec(setting).decision_tags
 
     async def one(model: Any, transcript: Transcript, query: str) -> float:
