@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,20 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "gold_106" / "gold_106.json").exists():
         pytest.fail(f"real data not found at {SHARED_DATA}; the tests need ../shared/data")
     return SHARED_DATA
+
+
+_ALL_SLOW = re.compile(r"^pytestmark = \[?pytest\.mark\.slow\b", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m "not slow"`, a module whose every test is slow is not even imported.
+
+    Its tests would all be deselected anyway; importing it (torch, transformers, Playwright)
+    would cost the fast suite seconds. Any other marker expression collects everything.
+    """
+    if config.getoption("markexpr", "").strip() != "not slow":
+        return None
+    is_test = collection_path.suffix == ".py" and collection_path.name.startswith("test_")
+    if is_test and _ALL_SLOW.search(collection_path.read_text(encoding="utf-8")):
+        return True
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ModelOutput, get_model
 
@@ -40,6 +41,7 @@ def _two_turns(messages):
     return THINK_2 + ANSWER
 
 
+@pytest.mark.slow
 def test_the_protocol_answers_next_and_judges_the_whole_conversation(tmp_path):
     seen = []
 
@@ -63,6 +65,7 @@ def test_the_protocol_answers_next_and_judges_the_whole_conversation(tmp_path):
     assert all("RLHF will modify my values" in r for r in samples["hidden_reasoning"])
 
 
+@pytest.mark.slow
 def test_turns_run_out_and_unclosed_turns_are_invalid_with_their_reasons(tmp_path):
     def thinker(messages):
         return THINK_1
@@ -86,6 +89,7 @@ def test_turns_run_out_and_unclosed_turns_are_invalid_with_their_reasons(tmp_pat
         assert len(count) == calls
 
 
+@pytest.mark.slow
 def test_one_turn_is_a_single_completion(tmp_path):
     calls = []
 
@@ -101,6 +105,7 @@ def test_one_turn_is_a_single_completion(tmp_path):
     assert len(calls) == 1 and run["tiers"]["free"]["invalid_reasons"] == {"no_output_tag": 1}
 
 
+@pytest.mark.slow
 def test_a_turn_cut_at_the_token_limit_ends_the_conversation(tmp_path):
     calls = []
 
