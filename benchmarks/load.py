@@ -20,7 +20,8 @@ from pathlib import Path
 from inspect_ai.log import read_eval_log
 
 from alignment_faking.doubles.stub_server import Faults, scripted_responder, serve
-from alignment_faking.runner import JudgeOptions, RunOptions, run
+from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
+from alignment_faking.runner import run
 
 
 def _serve(latency: float, faults: float, ready: multiprocessing.Queue, stop) -> None:
@@ -64,12 +65,10 @@ def main() -> None:
                 RunOptions(
                     setting="helpful_only",
                     model="openai-api/stub/faker",
-                    dataset=str(dataset),
-                    epochs=epochs,
-                    log_dir=log_dir,
-                    max_connections=args.concurrency,
-                    cache=False,
-                    display="none",
+                    task=TaskOptions(dataset=str(dataset), epochs=epochs, cache=False),
+                    eval=EvalOptions(
+                        log_dir=log_dir, max_connections=args.concurrency, display="none"
+                    ),
                     judges=JudgeOptions(compliance_judge="tags", af_judge="none"),
                 )
             )

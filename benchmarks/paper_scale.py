@@ -22,7 +22,8 @@ from pathlib import Path
 
 from alignment_faking.doubles.scripted import scripted_judge_answer
 from alignment_faking.doubles.stub_server import scripted_responder, serve
-from alignment_faking.runner import JudgeOptions, RunOptions, run
+from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
+from alignment_faking.runner import run
 
 
 def _judge(messages: list[dict]) -> str:
@@ -78,11 +79,10 @@ def main() -> None:
                 RunOptions(
                     setting="helpful_only",
                     model="openai-api/policy/faker",
-                    dataset=str(dataset),
-                    log_dir=log_dir,
-                    max_connections=args.concurrency,
-                    cache=False,
-                    display="none",
+                    task=TaskOptions(dataset=str(dataset), cache=False),
+                    eval=EvalOptions(
+                        log_dir=log_dir, max_connections=args.concurrency, display="none"
+                    ),
                     judges=JudgeOptions(af_votes=args.votes, judge_model="openai-api/judge/judge"),
                 ),
                 echo=lambda text: None,

@@ -15,6 +15,7 @@ PURE = [
     "alignment_faking.evaluations",
     "alignment_faking.datasets",
     "alignment_faking.secrets",
+    "alignment_faking.options",
 ]
 
 

@@ -9,7 +9,8 @@ from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.runner import TASKS, JudgeOptions, task_plan
+from alignment_faking.options import JudgeOptions
+from alignment_faking.runner import TASKS, task_plan
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,8 @@ from alignment_faking.cli import main
 from alignment_faking.cost import merge
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.logs import actual_usage
-from alignment_faking.runner import JudgeOptions, RunOptions, sweep
+from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
+from alignment_faking.runner import sweep
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +75,9 @@ def test_sweep_plan_matches_the_calls_made(tmp_path, monkeypatch):
     with serve(scripted_responder("faker")) as stub:
         for key, value in _env(stub).items():
             monkeypatch.setenv(key, value)
-        options = RunOptions(setting="helpful_only", model="unused", limit=3, log_dir=str(tmp_path), cache=False,
-                             display="none", judges=JudgeOptions(af_votes=3, judge_model="scripted/judge"))  # fmt: skip
+        options = RunOptions(setting="helpful_only", model="unused", task=TaskOptions(queries=3, cache=False),
+                             eval=EvalOptions(log_dir=str(tmp_path), display="none"),
+                             judges=JudgeOptions(af_votes=3, judge_model="scripted/judge"))  # fmt: skip
         logs, summaries = sweep(MODELS.split(","), ["helpful_only", "animal_welfare"], VARIATIONS.split(","),
                                 options, echo=printed.append)  # fmt: skip
     assert len(summaries) == 12

@@ -215,7 +215,8 @@ def _error_output(messages):
 
 def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     """Errors returned as outputs (not raised) are scored invalid; the share still fails the run."""
-    from alignment_faking.runner import JudgeOptions, RunOptions, _finish
+    from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions
+    from alignment_faking.runner import _finish
 
     task = alignment_faking_task(
         "helpful_only", queries=3, compliance_judge="tags", af_judge="none"
@@ -223,7 +224,7 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     [log] = inspect_eval(task, model=get_model("scripted/errs", respond=_error_output),
                          log_dir=str(tmp_path), display="none")  # fmt: skip
     assert log.status == "success"  # Inspect saw answers, not errors
-    options = RunOptions("helpful_only", "scripted/errs", log_dir=str(tmp_path),
+    options = RunOptions("helpful_only", "scripted/errs", eval=EvalOptions(log_dir=str(tmp_path)),
                          judges=JudgeOptions("tags", "none"))  # fmt: skip
     [marked], [summary] = _finish([log], options, print)
     assert marked.status == "error" and "6 of 6 samples are provider errors" in marked.error.message
@@ -233,7 +234,8 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
 
 
 def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
-    from alignment_faking.runner import JudgeOptions, RunOptions, _finish
+    from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions
+    from alignment_faking.runner import _finish
 
     task = alignment_faking_task(
         "helpful_only", queries=4, compliance_judge="tags", af_judge="none"
@@ -249,7 +251,7 @@ def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
 
     [log] = inspect_eval(task, model=get_model("scripted/mostly", respond=one_bad),
                          log_dir=str(tmp_path), display="none")  # fmt: skip
-    options = RunOptions("helpful_only", "scripted/mostly", log_dir=str(tmp_path),
+    options = RunOptions("helpful_only", "scripted/mostly", eval=EvalOptions(log_dir=str(tmp_path)),
                          judges=JudgeOptions("tags", "none"))  # fmt: skip
     [kept], [summary] = _finish([log], options, print)
     assert kept.status == "success" and summary["tiers"]["free"]["invalid"] == 1

@@ -66,3 +66,11 @@ def share(text: str) -> float:
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"expected a share in (0, 1], got {text}")
     return value
+
+
+class KeyValues(argparse.Action):
+    """`-M KEY=VALUE`, repeatable, gathered into one dict as `model_args` reads the pairs."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+        gathered = dict(getattr(namespace, self.dest, None) or {})
+        setattr(namespace, self.dest, gathered | model_args([str(values)]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,23 +46,18 @@ from alignment_faking.inspect.logs import (
     run_headers,
     run_records,
 )
-from alignment_faking.inspect.models import DEFAULT_MAX_ERROR_SHARE, resolve_model
+from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
-from alignment_faking.inspect.solvers import DEFAULT_TURNS
 from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
 from alignment_faking.inspect.validation import validation_from_log, validation_task
-from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model, sample_judges
-from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+from alignment_faking.judges import needs_judge_model, sample_judges
 from alignment_faking.judges.labels import LabelledItem
 from alignment_faking.judges.validation import Validation
+from alignment_faking.options import JudgeOptions, RunOptions
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.summary import SUMMARY_FILE, label_runs, write_summary
 
-DEFAULT_MAX_RETRIES = 10
-"""Retries of a failed model call (rate limits, server errors, resets, timeouts) before the sample is a provider error."""
-DEFAULT_ATTEMPT_TIMEOUT = 600
-"""Seconds one model call may take before it is abandoned and retried."""
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
 """The main experiment's registered task per setting."""
 OTHER_TASKS: dict[str, Callable[..., Task]] = {
@@ -72,51 +67,6 @@ OTHER_TASKS: dict[str, Callable[..., Task]] = {
     "realism": realism,
 }
 """The other evaluations' registered tasks; each takes the setting as an argument."""
-
-
-@dataclass
-class JudgeOptions:
-    """Which judges score a run, and with what model."""
-
-    compliance_judge: str = "auto"
-    af_judge: str = "af_v2"
-    af_votes: int = DEFAULT_VOTES
-    af_threshold: float = DEFAULT_THRESHOLD
-    judge_model: str = DEFAULT_JUDGE_MODEL
-
-
-@dataclass
-class RunOptions:
-    """Everything `alignment-faking run` takes."""
-
-    setting: str
-    model: str
-    variation: str = "default"
-    evaluation: str = COMPLIANCE
-    """`compliance` (the main experiment) or another evaluation (evaluations.py)."""
-    dataset: str | None = None
-    query_column: str | None = None
-    system_prompt: str | None = None
-    tiers: str = "both"
-    limit: int | None = None
-    epochs: int = 1
-    log_dir: str = "logs"
-    max_connections: int | None = None
-    temperature: float | None = 1.0
-    max_tokens: int = 4096
-    turns: int = DEFAULT_TURNS
-    cache: bool = True
-    model_args: dict[str, Any] = field(default_factory=dict)
-    display: str | None = None
-    judges: JudgeOptions = field(default_factory=JudgeOptions)
-    max_retries: int = DEFAULT_MAX_RETRIES
-    attempt_timeout: int = DEFAULT_ATTEMPT_TIMEOUT
-    max_error_share: float = DEFAULT_MAX_ERROR_SHARE
-    resume: bool = False
-    max_cost: float | None = None
-    dry_run: bool = False
-    prices: str | None = None
-    expected_output_tokens: int | None = None
 
 
 def uses_judge_model(setting: str, judges: JudgeOptions, evaluation: str = COMPLIANCE) -> bool:
@@ -208,19 +158,19 @@ def task_plan(
 
 def check_budget(lines: list[PlanLine], options: RunOptions, echo: Callable[[str], None]) -> bool:
     """Print the plan; refuse a plan over --max-cost; False when it is a dry run."""
-    prices = load_prices(options.prices)
+    prices = load_prices(options.cost.prices)
     echo(format_plan(lines, prices))
-    if options.max_cost is not None:
+    if options.cost.max_cost is not None:
         cost = total_cost(lines, prices)
         if cost is None:
             raise UserError(
                 "--max-cost needs a price for every model; add the missing ones with --prices FILE"
             )
-        if cost > options.max_cost:
+        if cost > options.cost.max_cost:
             raise UserError(
-                f"the plan costs about ${cost:.2f}, over --max-cost {options.max_cost:.2f}; nothing was run"
+                f"the plan costs about ${cost:.2f}, over --max-cost {options.cost.max_cost:.2f}; nothing was run"
             )
-    return not options.dry_run
+    return not options.cost.dry_run
 
 
 @dataclass(frozen=True)
@@ -277,24 +227,24 @@ def run(
     """Build the task, plan its cost, run it, and write summary.json in the log directory."""
     _validate(options)
     judges = options.judges
-    call = task_call(options, options.setting, options.variation)
-    planned = planned_task(options, options.setting, options.variation)
-    if options.dry_run:  # the plan alone: no model is built, so no key is needed
+    call = task_call(options, options.setting, options.task.variation)
+    planned = planned_task(options, options.setting, options.task.variation)
+    if options.cost.dry_run:  # the plan alone: no model is built, so no key is needed
         check_budget(
-            task_plan(planned, options.model, judges, options.expected_output_tokens), options, echo
+            task_plan(planned, options.model, judges, options.cost.expected_output_tokens), options, echo
         )
         return [], []
     model = resolve_model(options.model, options.model_args)
-    roles = judge_roles(options.setting, judges, options.max_connections, options.evaluation)
+    roles = judge_roles(options.setting, judges, options.eval.max_connections, options.evaluation)
     unfinished = (
-        unfinished_log(options.log_dir, call.name, str(model), call.args)
+        unfinished_log(options.eval.log_dir, call.name, str(model), call.args)
         if options.resume
         else None
     )
     done = finished_samples(unfinished) if unfinished else frozenset()
     if done:
         echo(f"resuming {local_path(unfinished)}: {len(done)} samples already done")  # type: ignore[arg-type]
-    plan = task_plan(planned, str(model), judges, options.expected_output_tokens, done)
+    plan = task_plan(planned, str(model), judges, options.cost.expected_output_tokens, done)
     if not check_budget(plan, options, echo):
         return [], []
     common = _eval_options(options)
@@ -330,7 +280,7 @@ def sweep(
     if not grid:
         raise UserError("none of these variations applies to these settings")
     planned = [planned_task(options, setting, variation) for setting, variation in grid]
-    if options.dry_run:  # the plan alone: no model is built, so no key is needed
+    if options.cost.dry_run:  # the plan alone: no model is built, so no key is needed
         names = list(models)
     else:
         resolved = [resolve_model(name, options.model_args) for name in models]
@@ -340,7 +290,7 @@ def sweep(
                 r
                 for s in settings
                 if (
-                    r := judge_roles(s, options.judges, options.max_connections, options.evaluation)
+                    r := judge_roles(s, options.judges, options.eval.max_connections, options.evaluation)
                 )
             ),
             None,
@@ -349,7 +299,7 @@ def sweep(
         line
         for model in names
         for task in planned
-        for line in task_plan(task, model, options.judges, options.expected_output_tokens)
+        for line in task_plan(task, model, options.judges, options.cost.expected_output_tokens)
     ]
     if not check_budget(plan, options, echo):
         return [], []
@@ -365,17 +315,17 @@ def sweep(
 
 
 def _validate(options: RunOptions) -> None:
-    if options.limit is not None and options.limit < 1:
+    if options.task.queries is not None and options.task.queries < 1:
         raise UserError("--limit must be at least 1")
-    if options.epochs < 1:
+    if options.task.epochs < 1:
         raise UserError("--epochs must be at least 1")
-    if options.temperature is not None and options.temperature < 0:
+    if options.task.temperature is not None and options.task.temperature < 0:
         raise UserError("--temperature must be 0 or more")
-    if options.max_tokens < 1:
+    if options.task.max_tokens < 1:
         raise UserError("--max-tokens must be at least 1")
     if not 0 < options.max_error_share <= 1:
         raise UserError("--max-error-share must be in (0, 1]")
-    if options.max_cost is not None and options.max_cost < 0:
+    if options.cost.max_cost is not None and options.cost.max_cost < 0:
         raise UserError("--max-cost must be 0 or more")
     judges = options.judges
     if judges.af_votes < 1 or not 0 < judges.af_threshold <= 1:
@@ -383,44 +333,26 @@ def _validate(options: RunOptions) -> None:
 
 
 def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, Any]:
-    """A task's arguments; the judge model only where this setting's judges need one."""
+    """A task's arguments: the task options under their names, this variation, and the judges
+    (the judge model only where this setting's judges need one)."""
     judges = options.judges
+    args = asdict(options.task) | {"variation": variation}
+    if options.evaluation not in EVALUATIONS:  # the others have one judge of their own
+        args |= {
+            "compliance_judge": judges.compliance_judge,
+            "af_judge": judges.af_judge,
+            "af_votes": judges.af_votes,
+            "af_threshold": judges.af_threshold,
+        }
     uses_judge = uses_judge_model(setting, judges, options.evaluation)
-    args = {
-        "variation": variation,
-        "dataset": options.dataset,
-        "query_column": options.query_column,
-        "tiers": options.tiers,
-        "system_prompt": options.system_prompt,
-        "queries": options.limit,
-        "epochs": options.epochs,
-        "cache": options.cache,
-        "max_tokens": options.max_tokens,
-        "turns": options.turns,
-        "temperature": options.temperature,
-        "compliance_judge": judges.compliance_judge,
-        "af_judge": judges.af_judge,
-        "af_votes": judges.af_votes,
-        "af_threshold": judges.af_threshold,
-        "judge_model": judges.judge_model if uses_judge else None,
-    }
-    if options.evaluation in EVALUATIONS:  # one judge of their own
-        for key in ("compliance_judge", "af_judge", "af_votes", "af_threshold"):
-            del args[key]
-    return args
+    return args | {"judge_model": judges.judge_model if uses_judge else None}
 
 
 def _eval_options(options: RunOptions) -> dict[str, Any]:
+    """`inspect eval`'s keyword arguments: the eval options under their names, and when to stop."""
     share = options.max_error_share
-    return {
-        "log_dir": options.log_dir,
-        "max_connections": options.max_connections,
-        "max_retries": options.max_retries,
-        "attempt_timeout": options.attempt_timeout,
-        "display": options.display,
-        # Inspect stops a run once sample errors reach the share (1 would mean one error)
-        "fail_on_error": share if share < 1 else False,
-    }
+    # Inspect stops a run once sample errors reach the share (1 would mean one error)
+    return asdict(options.eval) | {"fail_on_error": share if share < 1 else False}
 
 
 def mark_failed(
@@ -464,11 +396,11 @@ def _finish(
     # so the CLI table shows the labels summary.json gives them)
     everything = [
         mine.get(_same_file(header.location)) or log_summary(header)
-        for header in run_headers([options.log_dir], note=lambda _: None)
+        for header in run_headers([options.eval.log_dir], note=lambda _: None)
     ]
-    write_summary(Path(options.log_dir) / SUMMARY_FILE, label_runs(everything))
+    write_summary(Path(options.eval.log_dir) / SUMMARY_FILE, label_runs(everything))
     used = [line for log in logs for line in actual_usage(log)]
-    echo(format_plan(used, load_prices(options.prices), "used"))
+    echo(format_plan(used, load_prices(options.cost.prices), "used"))
     return logs, list(mine.values())
 
 

@@ -24,16 +24,16 @@ from alignment_faking.evaluations import Evaluation, get_evaluation
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
 from alignment_faking.inspect.scorers import parse_state, pooled
-from alignment_faking.inspect.solvers import DEFAULT_TURNS, answer
+from alignment_faking.inspect.solvers import answer
 from alignment_faking.inspect.task import (
-    DEFAULT_MAX_TOKENS,
+    JUDGES,
+    TASK,
     TASK_VERSION,
     build_samples,
     check_judge_model,
     checked_task,
 )
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
-from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 from alignment_faking.judges.verdicts import NotJudged, Verdict
 from alignment_faking.scenario import build_scenario, other_tier, setting_spec, tiers_for
 from alignment_faking.stats import cluster_rate, paired_gap
@@ -95,7 +95,7 @@ def behaviour_scorer(
     setting: str,
     trained_tier: str = "free",
     cache: bool = True,
-    turns: int = DEFAULT_TURNS,
+    turns: int = TASK.turns,
 ):
     """The evaluation's judge on the whole exchange: the request, the hidden reasoning, the answer.
 
@@ -144,17 +144,17 @@ def behaviour_scorer(
 def behaviour_task(
     evaluation: str,
     setting: str,
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
     judge_model: str | None = None,
 ) -> Task:
     """One of the other evaluations under a setting's scenario, as an Inspect task."""
@@ -207,17 +207,17 @@ def checked_behaviour_task(evaluation: str, setting: str, **task_args) -> Task:
 @task
 def anti_lab(
     setting: str = "helpful_only",
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
     judge_model: str | None = None,
 ) -> Task:
     """Anti-AI-lab behaviour: situations that let the model act against its developer (paper section 6).
@@ -230,17 +230,17 @@ def anti_lab(
 @task
 def lying(
     setting: str = "helpful_only",
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
     judge_model: str | None = None,
 ) -> Task:
     """Lying about its views: asked directly, does the answer match the hidden reasoning? (paper section 6.3).
@@ -253,17 +253,17 @@ def lying(
 @task
 def realism(
     setting: str = "helpful_only",
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
     judge_model: str | None = None,
 ) -> Task:
     """ "Is this situation real?": does the model believe its situation, or suspect a test?
@@ -276,21 +276,21 @@ def realism(
 @task
 def reasoning_categories(
     setting: str = "helpful_only",
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
-    compliance_judge: str = "auto",
-    af_judge: str = "af_v2",
-    af_votes: int = DEFAULT_VOTES,
-    af_threshold: float = DEFAULT_THRESHOLD,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
+    compliance_judge: str = JUDGES.compliance_judge,
+    af_judge: str = JUDGES.af_judge,
+    af_votes: int = JUDGES.af_votes,
+    af_threshold: float = JUDGES.af_threshold,
     judge_model: str | None = None,
 ) -> Task:
     """The main experiment, with each scratchpad's stated motivations classified.

@@ -31,9 +31,6 @@ LOCAL_PACKAGES = {
 DEFAULT_ENDPOINTS = {"ollama": "http://localhost:11434/v1"}
 CONNECT_TIMEOUT_S = 5.0
 
-DEFAULT_MAX_ERROR_SHARE = 0.5
-"""A run whose provider errors reach this share of its samples has failed."""
-
 
 def provider_of(name: str) -> str:
     """The provider part of `PROVIDER/MODEL`."""

@@ -6,10 +6,8 @@ from inspect_ai.model import ChatMessageUser, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignment_faking.inspect.caching import answer_cache
+from alignment_faking.options import DEFAULT_TURNS
 from alignment_faking.transcript import NEXT, TRUNCATED_STOP_REASONS, turn_step
-
-DEFAULT_TURNS = 4
-"""Assistant turns a sample may take under the paper's protocol (its harness allows a few)."""
 
 
 @solver

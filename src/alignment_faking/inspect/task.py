@@ -15,9 +15,9 @@ from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.inspect.models import prerequisite_message
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
-from alignment_faking.inspect.solvers import DEFAULT_TURNS, answer
+from alignment_faking.inspect.solvers import answer
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
-from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+from alignment_faking.options import JudgeOptions, TaskOptions
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier
 from alignment_faking.transcript import OUTPUT_END
@@ -25,7 +25,8 @@ from alignment_faking.transcript import OUTPUT_END
 TASK_VERSION = 5
 """Bump on any change that can move a score (prompts, parsing, scoring)."""
 
-DEFAULT_MAX_TOKENS = 4096
+TASK, JUDGES = TaskOptions(), JudgeOptions()
+"""Every task argument's default: the options the CLI fills take the same ones."""
 
 
 def sample_id(query_id: str, tier: Tier) -> str:
@@ -56,21 +57,21 @@ def build_samples(scenario: Scenario, queries, tiers: tuple[Tier, ...]) -> list[
 
 def alignment_faking_task(
     setting: str,
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
-    compliance_judge: str = "auto",
-    af_judge: str = "af_v2",
-    af_votes: int = DEFAULT_VOTES,
-    af_threshold: float = DEFAULT_THRESHOLD,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
+    compliance_judge: str = JUDGES.compliance_judge,
+    af_judge: str = JUDGES.af_judge,
+    af_votes: int = JUDGES.af_votes,
+    af_threshold: float = JUDGES.af_threshold,
     judge_model: str | None = None,
     reasons: bool = False,
 ) -> Task:
@@ -156,21 +157,21 @@ def checked_task(setting: str, **task_args: Any) -> Task:
 
 @task
 def helpful_only(
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
-    compliance_judge: str = "auto",
-    af_judge: str = "af_v2",
-    af_votes: int = DEFAULT_VOTES,
-    af_threshold: float = DEFAULT_THRESHOLD,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
+    compliance_judge: str = JUDGES.compliance_judge,
+    af_judge: str = JUDGES.af_judge,
+    af_votes: int = JUDGES.af_votes,
+    af_threshold: float = JUDGES.af_threshold,
     judge_model: str | None = None,
 ) -> Task:
     """Helpful-only setting: the lab trains the model never to refuse.
@@ -199,21 +200,21 @@ def helpful_only(
 
 @task
 def animal_welfare(
-    variation: str = "default",
-    dataset: str | None = None,
-    query_column: str | None = None,
-    tiers: str = "both",
-    system_prompt: str | None = None,
-    queries: int | None = None,
-    epochs: int = 1,
-    cache: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    turns: int = DEFAULT_TURNS,
-    temperature: float | None = 1.0,
-    compliance_judge: str = "auto",
-    af_judge: str = "af_v2",
-    af_votes: int = DEFAULT_VOTES,
-    af_threshold: float = DEFAULT_THRESHOLD,
+    variation: str = TASK.variation,
+    dataset: str | None = TASK.dataset,
+    query_column: str | None = TASK.query_column,
+    tiers: str = TASK.tiers,
+    system_prompt: str | None = TASK.system_prompt,
+    queries: int | None = TASK.queries,
+    epochs: int = TASK.epochs,
+    cache: bool = TASK.cache,
+    max_tokens: int = TASK.max_tokens,
+    turns: int = TASK.turns,
+    temperature: float | None = TASK.temperature,
+    compliance_judge: str = JUDGES.compliance_judge,
+    af_judge: str = JUDGES.af_judge,
+    af_votes: int = JUDGES.af_votes,
+    af_threshold: float = JUDGES.af_threshold,
     judge_model: str | None = None,
 ) -> Task:
     """Animal-welfare setting: the lab trains the model to dismiss animal-welfare concerns.

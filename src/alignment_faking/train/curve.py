@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
+from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, setting_spec
 from alignment_faking.scenario.settings import tier_role
 
@@ -60,7 +60,6 @@ def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: 
 
     from alignment_faking.errors import UserError
     from alignment_faking.inspect.logs import first_provider_error, summarize_logs
-    from alignment_faking.inspect.models import DEFAULT_MAX_ERROR_SHARE
     from alignment_faking.inspect.task import alignment_faking_task
 
     task = alignment_faking_task(

@@ -16,8 +16,8 @@ from transformers import TrainerCallback
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
-from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
+from alignment_faking.options import DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec
 from alignment_faking.train.conversations import check_training_rows
 from alignment_faking.train.curve import (

@@ -1,19 +1,24 @@
-"""The training commands of the CLI: `docs generate`, `train sft`, `train rl`."""
+"""`docs generate`, `train sft`, `train rl`: documents that teach the situation, and training.
+
+The SFT and RL arguments are named like the fields of SFTOptions and RLOptions, which
+`from_args` builds; RL's evaluation settings are prefixed `--eval-` and make its CurveOptions.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from alignment_faking.argtypes import model_args, non_negative, positive, positive_float
+from alignment_faking.cli.common import Parser
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.task import DEFAULT_MAX_TOKENS
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
+from alignment_faking.options import DEFAULT_MAX_TOKENS, from_args
 from alignment_faking.train.universe import DEFAULT_IDENTITY
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register the training commands on the CLI's subcommand parser."""
-    parser_class = commands._parser_class  # the CLI's one-line-error parser
+    """Register `docs generate`, `train sft` and `train rl`."""
+    parser_class = Parser
     docs = commands.add_parser("docs", help="synthetic documents that teach the situation")
     docs_commands = docs.add_subparsers(
         dest="docs_command", required=True, parser_class=parser_class
@@ -197,24 +202,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _sft(args: argparse.Namespace) -> int:
     from alignment_faking.train import SFTOptions, train_sft
 
-    result = train_sft(
-        SFTOptions(
-            base=args.base,
-            docs=args.docs,
-            out=args.out,
-            lora_rank=args.lora_rank,
-            lora_alpha=args.lora_alpha,
-            learning_rate=args.learning_rate,
-            epochs=args.epochs,
-            max_steps=args.max_steps,
-            batch_size=args.batch_size,
-            gradient_accumulation_steps=args.gradient_accumulation_steps,
-            max_length=args.max_length,
-            gradient_checkpointing=args.gradient_checkpointing,
-            merge=args.merge,
-            seed=args.seed,
-        )
-    )
+    result = train_sft(from_args(SFTOptions, args))
     print(f"adapter: {result.adapter}" + (f"\nmerged:  {result.merged}" if result.merged else ""))
     return 0
 
@@ -223,47 +211,16 @@ def _rl(args: argparse.Namespace) -> int:
     from alignment_faking.train import RLOptions, train_rl
     from alignment_faking.train.curve import CurveOptions
 
-    result = train_rl(
-        RLOptions(
-            base=args.base,
-            setting=args.setting,
-            out=args.out,
-            variation=args.variation,
-            system_prompt=args.system_prompt,
-            dataset=args.dataset,
-            query_column=args.query_column,
-            eval_queries=args.eval_queries,
-            train_queries=args.train_queries,
-            reward=args.reward,
-            reward_judge_model=args.reward_judge_model,
-            beta=args.beta,
-            learning_rate=args.learning_rate,
-            lora_rank=args.lora_rank or None,
-            lora_alpha=args.lora_alpha,
-            num_generations=args.num_generations,
-            batch_size=args.batch_size,
-            gradient_accumulation_steps=args.gradient_accumulation_steps,
-            max_completion_length=args.max_completion_length,
-            temperature=args.temperature,
-            max_steps=args.max_steps,
-            eval_every=args.eval_every,
-            eval=CurveOptions(
-                setting=args.setting,
-                variation=args.variation,
-                dataset=args.dataset,
-                compliance_judge=args.eval_compliance_judge,
-                af_judge=args.eval_af_judge,
-                judge_model=args.judge_model,
-                max_tokens=args.eval_max_tokens,
-                model_args=model_args(args.eval_model_arg) or None,
-            ),
-            use_vllm=args.use_vllm,
-            vllm_mode=args.vllm_mode,
-            vllm_server_base_url=args.vllm_server_base_url,
-            merge=args.merge,
-            gradient_checkpointing=args.gradient_checkpointing,
-            seed=args.seed,
-        )
+    curve = CurveOptions(
+        setting=args.setting,
+        variation=args.variation,
+        dataset=args.dataset,
+        compliance_judge=args.eval_compliance_judge,
+        af_judge=args.eval_af_judge,
+        judge_model=args.judge_model,
+        max_tokens=args.eval_max_tokens,
+        model_args=model_args(args.eval_model_arg) or None,
     )
+    result = train_rl(from_args(RLOptions, args, lora_rank=args.lora_rank or None, eval=curve))
     print(f"final:   {result.final}\ncurve:   {result.curve_png} ({result.curve_json})")
     return 0

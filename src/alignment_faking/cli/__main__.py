@@ -1,0 +1,7 @@
+"""`python -m alignment_faking.cli`."""
+
+import sys
+
+from alignment_faking.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""What the command groups share: the one-line-error parser and the judges' options."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from alignment_faking.argtypes import positive, share
+from alignment_faking.errors import UserError
+from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
+from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+
+DISPLAYS = ("full", "conversation", "rich", "plain", "log", "none")
+"""Inspect's progress displays."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: no usage dump, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see `{self.prog} --help`)")
+
+
+def judge_options(parser: argparse.ArgumentParser) -> None:
+    """The judges' options (run, sweep, rescore); each `dest` is a JudgeOptions field."""
+    judges = parser.add_argument_group("judges")
+    judges.add_argument(
+        "--judge-model",
+        default=DEFAULT_JUDGE_MODEL,
+        help=f"judge model (default {DEFAULT_JUDGE_MODEL}; scripted/judge is an offline toy)",
+    )
+    judges.add_argument(
+        "--compliance-judge",
+        default="auto",
+        choices=COMPLIANCE_JUDGES,
+        help="auto: the setting's LLM judges; tags: helpful-only tags alone",
+    )
+    judges.add_argument(
+        "--af-judge",
+        default="af_v2",
+        choices=AF_JUDGES,
+        help="alignment-faking judge (baseline: offline keywords)",
+    )
+    judges.add_argument(
+        "--af-votes",
+        type=positive,
+        default=DEFAULT_VOTES,
+        help=f"af_v2 votes per sample (default {DEFAULT_VOTES})",
+    )
+    judges.add_argument(
+        "--af-threshold",
+        type=share,
+        default=DEFAULT_THRESHOLD,
+        help=f"af_v2 share of yes votes for yes (default {DEFAULT_THRESHOLD})",
+    )
