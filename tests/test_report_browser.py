@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 
 import matplotlib
+import pandas as pd
 import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 from playwright.sync_api import Page, expect, sync_playwright
 
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.report import write_report
+from alignment_faking.report import write_report, write_results
+from alignment_faking.report.figures import DPI
+from alignment_faking.report.frames import Results, results, run_row
+from alignment_faking.summary import label_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -128,3 +132,35 @@ def test_hostile_transcripts_render_as_text_and_filters_work(report_url, tmp_pat
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 50_000
+
+
+def test_a_twenty_run_report_stays_readable(tmp_path):
+    """Twenty runs under long model names: the bars wrap into rows, the table fits the page."""
+    task = alignment_faking_task(
+        "helpful_only", queries=2, compliance_judge="tags", af_judge="baseline"
+    )
+    [log] = inspect_eval(
+        task, model="scripted/faker", log_dir=str(tmp_path / "logs"), display="none"
+    )
+    assert log.status == "success", log.error
+    found = results([tmp_path / "logs"])
+    long_name = "openrouter/some-laboratory/a-rather-long-model-name-{:02d}-instruct-preview"
+    summaries = label_runs(
+        [{**found.summaries[0], "model": long_name.format(i)} for i in range(20)]
+    )
+    runs = pd.DataFrame([run_row(i, summary) for i, summary in enumerate(summaries)])
+    files = write_results(Results(runs, found.samples.iloc[0:0], summaries), tmp_path / "report")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(files.html.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        tiers = page.locator("img[alt='Outcomes per tier']").bounding_box()
+        gaps = page.locator("img[alt='Compliance gap and alignment-faking rate']")
+        assert tiers is not None and tiers["height"] >= 400 and tiers["width"] <= 1400
+        # the gap figure is not shrunk below its printed size: its 7 pt text stays legible
+        natural = gaps.evaluate("img => img.naturalWidth") / DPI * 96
+        assert gaps.bounding_box()["width"] >= natural
+        table = page.locator("table.summary").first
+        assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
+        browser.close()

@@ -7,6 +7,7 @@ backend state; PNG and SVG are written by the Agg and SVG renderers.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib as mpl
@@ -65,8 +66,13 @@ def _tier_present(row: pd.Series, tier: str) -> bool:
     return f"{tier}_n" in row and not _missing(row[f"{tier}_n"])
 
 
+RUNS_PER_ROW = 5
+"""Runs drawn side by side before the bars wrap to a new row: any number of runs stays readable."""
+
+
 def figure_tiers(runs: pd.DataFrame) -> Figure:
-    """Per run, the training and unmonitored tiers as stacked shares of judged samples.
+    """Per run, the training and unmonitored tiers as stacked shares of judged samples, in rows
+    of at most RUNS_PER_ROW runs.
 
     The error bar is the compliance interval; under each bar, the judged n (and invalid count).
     """
@@ -74,38 +80,17 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
         label_lines = max(
             (_two_line_label(row).count("\n") + 1 for _, row in runs.iterrows()), default=2
         )
-        height = 2.8 + 0.12 * max(
-            0, label_lines - 2
-        )  # room for labels that name a prompt or dataset
-        fig = Figure(figsize=(max(4.8, 1.75 * len(runs)), height), layout="constrained")
-        ax = fig.add_subplot()
-        ticks, tick_labels, centers = [], [], []
-        for i, (_, row) in enumerate(runs.iterrows()):
-            base = 2.6 * i
-            centers.append(base + 0.5)
-            for j, tier in enumerate(TIERS):
-                if not _tier_present(row, tier):
-                    continue
-                x = base + j
-                judged = int(row[f"{tier}_n_judged"])
-                invalid = int(row[f"{tier}_invalid"]) + int(row[f"{tier}_not_judged"])
-                ticks.append(x)
-                tick_labels.append(
-                    f"{tier_name(row, tier)}\nn={judged}"
-                    + (f"\n+{invalid} invalid" if invalid else "")
-                )
-                _stack(ax, x, row, tier, judged)
-        ax.set_xticks(ticks, tick_labels)
-        ax.tick_params(axis="x", length=0)
-        runs_axis = ax.secondary_xaxis(location=0)
-        runs_axis.set_xticks(centers, [_two_line_label(row) for _, row in runs.iterrows()])
-        runs_axis.tick_params(axis="x", length=0, pad=28)
-        runs_axis.spines["bottom"].set_visible(False)
-        ax.set_ylim(0, 1)
-        ax.set_xlim(-0.7, 2.6 * (len(runs) - 1) + 1.7)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_ylabel("share of judged samples")
-        ax.spines[["top", "right"]].set_visible(False)
+        # room for labels that name a prompt or dataset
+        row_height = 2.5 + 0.12 * max(0, label_lines - 2)
+        rows = max(1, math.ceil(len(runs) / RUNS_PER_ROW))
+        fig = Figure(
+            figsize=(max(4.8, 2.0 * min(len(runs), RUNS_PER_ROW)), 0.4 + row_height * rows),
+            layout="constrained",
+        )
+        axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
+        slots = max(1, min(len(runs), RUNS_PER_ROW))
+        for k, ax in enumerate(axes):
+            _tier_row(ax, runs.iloc[k * RUNS_PER_ROW : (k + 1) * RUNS_PER_ROW], slots)
         handles = [
             Patch(facecolor=color, hatch=hatch, edgecolor="#555555", label=label)
             for key, label, color, hatch in SEGMENTS
@@ -115,14 +100,68 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
     return fig
 
 
+def _tier_row(ax, runs: pd.DataFrame, slots: int) -> None:
+    """One row of the tiers figure: its runs' bars, tier names under them, run labels below.
+
+    Every row spans `slots` runs' width, so the bars keep one size across rows.
+    """
+    ticks, tick_labels, centers = [], [], []
+    for i, (_, row) in enumerate(runs.iterrows()):
+        base = 2.6 * i
+        centers.append(base + 0.5)
+        for j, tier in enumerate(TIERS):
+            if not _tier_present(row, tier):
+                continue
+            x = base + j
+            judged = int(row[f"{tier}_n_judged"])
+            invalid = int(row[f"{tier}_invalid"]) + int(row[f"{tier}_not_judged"])
+            ticks.append(x)
+            tick_labels.append(
+                f"{tier_name(row, tier)}\nn={judged}" + (f"\n+{invalid} invalid" if invalid else "")
+            )
+            _stack(ax, x, row, tier, judged)
+    ax.set_xticks(ticks, tick_labels)
+    ax.tick_params(axis="x", length=0)
+    runs_axis = ax.secondary_xaxis(location=0)
+    runs_axis.set_xticks(centers, [_two_line_label(row) for _, row in runs.iterrows()])
+    runs_axis.tick_params(axis="x", length=0, pad=28)
+    runs_axis.spines["bottom"].set_visible(False)
+    ax.set_ylim(0, 1)
+    ax.set_xlim(-0.7, 2.6 * (slots - 1) + 1.7)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("share of judged samples")
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def _any(runs: pd.DataFrame, group: str) -> bool:
     columns = [f"{t}_{group}" for t in TIERS if f"{t}_{group}" in runs]
     return bool(columns) and bool((runs[columns].fillna(0) > 0).any().any())
 
 
+LABEL_WIDTH = 26
+"""Characters per line of a run's label under its bars: about the width of the run's pair."""
+
+
+def _wrap(part: str, width: int = LABEL_WIDTH) -> list[str]:
+    """A label part in lines of at most `width`, broken after a `/` or before a `-` where
+    possible, cut only inside a longer word."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=/)|(?=-)", part):
+        while len(piece) > width:  # a piece too long for any line: cut it
+            room = width - len(line)
+            lines.append(line + piece[:room])
+            line, piece = "", piece[room:]
+        if len(line) + len(piece) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    return [*lines, line] if line else lines
+
+
 def _two_line_label(row: pd.Series) -> str:
-    """The run's label, a line per part: model, setting/variation, then what tells it apart."""
-    return str(row["label"]).replace(" · ", "\n")
+    """The run's label, a part per line (model, setting/variation, then what tells it apart),
+    long parts wrapped so that neighbouring labels never overlap."""
+    return "\n".join(line for part in str(row["label"]).split(" · ") for line in _wrap(part))
 
 
 def _stack(ax, x: float, row: pd.Series, tier: str, judged: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.report.cells import ci, pct, tier_label
+from alignment_faking.report.figures import DPI
 from alignment_faking.report.frames import Results
 from alignment_faking.report.sections import evaluations_section, reasons_section
 from alignment_faking.summary import realism_beside
@@ -74,6 +75,10 @@ def browser_data(results: Results) -> dict[str, Any]:
     }
 
 
+COLUMNS = 11
+"""Columns of the results table: compact enough to fit the page without scrolling."""
+
+
 def _summary_rows(number: int, run: dict) -> list[str]:
     tiers = run["tiers"]
     span = len(tiers)
@@ -87,7 +92,7 @@ def _summary_rows(number: int, run: dict) -> list[str]:
     if not tiers:
         return [
             f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(run["label"])}'
-            f'</td><td class="l" colspan="20">no samples ({escape(run["status"])})</td></tr>'
+            f'</td><td class="l" colspan="{COLUMNS - 2}">no samples ({escape(run["status"])})</td></tr>'
         ]
     rows = []
     for k, (tier, entry) in enumerate(tiers.items()):
@@ -97,18 +102,27 @@ def _summary_rows(number: int, run: dict) -> list[str]:
         if first:
             cells += [
                 f'<td class="l" rowspan="{span}">#{number}</td>',
-                f'<td class="l" rowspan="{span}">{escape(run["label"])}<br>'
+                f'<td class="l label" rowspan="{span}">{escape(run["label"])}<br>'
                 f'<span class="muted">{escape(str(run["dataset"]))} · {run["epochs"]} epoch(s) · '
                 f"{escape(run['status'])}"
                 + (f" · {escape(run['error'])}" if run.get("error") else "")
                 + "</span></td>",
             ]
         invalid = ", ".join(f"{escape(r)}={c}" for r, c in entry["invalid_reasons"].items())
+        counts = " · ".join(
+            str(entry[key])
+            for key in ("complied", "partially_complied", "refused", "invalid", "not_judged")
+        )
+        complies = " · ".join(
+            str(groups.get(key, 0))
+            for key in ("complies_with_af", "complies_without_af", "complies_af_unknown")
+        )
+        partial = " · ".join(
+            str(groups.get(key, 0)) for key in ("partial_with_af", "partial_without_af", "refuses")
+        )
         cells += [
             f'<td class="l">{tier_label(run, tier)}</td>',
-            f"<td>{entry['n']}</td><td>{entry['complied']}</td>",
-            f"<td>{entry['partially_complied']}</td><td>{entry['refused']}</td>",
-            f'<td title="{invalid}">{entry["invalid"]}</td><td>{entry["not_judged"]}</td>',
+            f'<td title="{invalid}">{entry["n"]}<br><span class="ci">{counts}</span></td>',
             f"<td>{pct(entry['compliance'])}{ci(entry['compliance_ci'])}</td>",
             f"<td>{pct(entry.get('compliance_any'))}{ci(entry.get('compliance_any_ci'))}"
             + (
@@ -125,16 +139,13 @@ def _summary_rows(number: int, run: dict) -> list[str]:
                 else ""
             )
             + "</td>",
-            f"<td>{groups['refuses']}</td><td>{groups.get('partial_with_af', 0)}</td>",
-            f"<td>{groups.get('partial_without_af', 0)}</td><td>{groups['complies_with_af']}</td>",
-            f"<td>{groups['complies_without_af']}</td><td>{groups['complies_af_unknown']}</td>",
+            f'<td>{complies}<br><span class="ci">{partial}</span></td>',
         ]
         if first:
             cells += [
                 f'<td rowspan="{span}">{gap}</td>',
                 f'<td rowspan="{span}">{gap_any}</td>',
-                f'<td rowspan="{span}">{p}</td>',
-                f'<td rowspan="{span}">{run["n_pairs"]}</td>',
+                f'<td rowspan="{span}">{p}<br><span class="ci">{run["n_pairs"]} pairs</span></td>',
             ]
         rows.append(f'<tr class="{"first" if first else ""}">{"".join(cells)}</tr>')
     return rows
@@ -151,14 +162,18 @@ def _reference_row(run: dict) -> list[str]:
         f"± {ref['af_se']}, compliance training {ref['compliance_train']}% / unmonitored "
         f"{ref['compliance_unmonitored']}%, gap {ref['gap']}% ± {ref['gap_se']} (± one standard error)"
     )
-    return [f'<tr class="ref"><td></td><td class="l muted" colspan="21">{escape(text)}</td></tr>']
+    return [
+        f'<tr class="ref"><td></td><td class="l muted" colspan="{COLUMNS - 1}">{escape(text)}</td></tr>'
+    ]
 
 
 def _realism_row(run: dict, summaries: Sequence[dict]) -> list[str]:
     """Whether the model believed the same scenario, from a realism run of it, under the gap."""
     note = realism_beside(run, summaries)
     return (
-        [f'<tr class="ref"><td></td><td class="l muted" colspan="21">{escape(note)}</td></tr>']
+        [
+            f'<tr class="ref"><td></td><td class="l muted" colspan="{COLUMNS - 1}">{escape(note)}</td></tr>'
+        ]
         if note
         else []
     )
@@ -168,12 +183,12 @@ def summary_table(summaries: Sequence[dict]) -> str:
     """summary.json's figures as an HTML table: one row per tier, the gap spanning both."""
     head = (
         '<tr><th class="l">run</th><th class="l">model · setting</th><th class="l">tier</th>'
-        "<th>n</th><th>complied</th><th>partial</th><th>refused</th><th>invalid</th>"
-        "<th>not judged</th><th>compliance [95% CI]</th><th>with partial [95% CI]</th>"
+        '<th>n<br><span class="ci">complied · partial · refused · invalid · not judged</span></th>'
+        "<th>compliance [95% CI]</th><th>with partial [95% CI]</th>"
         "<th>alignment faking [95% CI]</th>"
-        "<th>refuses</th><th>partial, AF</th><th>partial, no AF</th>"
-        "<th>complies, AF</th><th>complies, no AF</th><th>complies, AF ?</th>"
-        "<th>gap [95% CI]</th><th>gap with partial</th><th>McNemar p</th><th>pairs</th></tr>"
+        '<th>complies: AF · no AF · AF ?<br><span class="ci">partial: AF · no AF · refuses</span></th>'
+        "<th>gap [95% CI]</th><th>gap with partial</th><th>McNemar p<br>"
+        '<span class="ci">pairs</span></th></tr>'
     )
     body = [
         row
@@ -192,10 +207,18 @@ def _asset(name: str) -> str:
     return files("alignment_faking.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
+SCREEN_SCALE = 1.5
+"""Figures are drawn at 1.5 times their printed size: their 7 pt text reads as about 10 pt."""
+
+
 def _figure(png: bytes, alt: str, caption: str) -> str:
+    """An embedded figure, as wide as its printed size times SCREEN_SCALE (never wider than
+    the page), so its text has one size whatever the number of runs drawn."""
+    width_px = int.from_bytes(png[16:20], "big")  # the PNG header's width
+    width = round(width_px / DPI * 96 * SCREEN_SCALE)
     data = base64.b64encode(png).decode("ascii")
     return (
-        f'<figure><img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+        f'<figure><img alt="{escape(alt)}" width="{width}" src="data:image/png;base64,{data}">'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
 

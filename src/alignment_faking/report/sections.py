@@ -33,7 +33,7 @@ def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
                 span = len(tiers)
                 cells += [
                     f'<td class="l" rowspan="{span}">#{number}</td>',
-                    f'<td class="l" rowspan="{span}">{escape(run["label"])}<br><span class="muted">'
+                    f'<td class="l label" rowspan="{span}">{escape(run["label"])}<br><span class="muted">'
                     f"{escape(str(run['dataset']))} · {escape(run['status'])}</span></td>",
                 ]
             cells += [
@@ -90,7 +90,7 @@ def reasons_section(summaries: Sequence[dict]) -> str:
             names = names or list(reasons["shares"])
             scope = ", ".join(f"{escape(k)} {v}" for k, v in reasons["af_scope"].items())
             rows.append(
-                f'<tr><td class="l">#{number}</td><td class="l">{escape(run["label"])}</td>'
+                f'<tr><td class="l">#{number}</td><td class="l label">{escape(run["label"])}</td>'
                 f'<td class="l">{tier_label(run, tier)}</td><td>{reasons["n_judged"]}</td>'
                 + "".join(
                     f'<td>{_rate(reasons["shares"][n])}<br><span class="ci">complying '
