@@ -15,7 +15,9 @@ import resource
 import tempfile
 import time
 
+from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
+from inspect_ai.solver import generate
 
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.task import alignment_faking_task
@@ -32,7 +34,14 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(queries: int, epochs: int, args: argparse.Namespace, log_dir: str):
+def _bare(task: Task) -> Task:
+    """The same samples and generation config as a bare Inspect task: one generate, no scorer."""
+    return Task(
+        dataset=task.dataset, solver=generate(), epochs=task.epochs, config=task.config, name="bare"
+    )
+
+
+def _run(queries: int, epochs: int, args: argparse.Namespace, log_dir: str, bare: bool = False):
     # the harness alone: tags and the offline baseline, no judge model (and no key) needed
     task = alignment_faking_task(
         "helpful_only",
@@ -43,7 +52,7 @@ def _run(queries: int, epochs: int, args: argparse.Namespace, log_dir: str):
         af_judge="baseline",
     )
     [log] = inspect_eval(
-        task,
+        _bare(task) if bare else task,
         model="openai-api/stub/faker",
         log_dir=log_dir,
         max_connections=args.concurrency,
@@ -60,12 +69,15 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="seconds per stub response")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument(
-        "--max-samples", type=int, help="samples in flight (Inspect default: concurrency)"
+        "--max-samples",
+        type=int,
+        help="samples in flight (default: twice the concurrency, as `run` sets it)",
     )
     parser.add_argument(
         "--no-log-realtime", action="store_true", help="skip Inspect's live sample buffer"
     )
     args = parser.parse_args()
+    args.max_samples = args.max_samples or 2 * args.concurrency
 
     epochs = 4
     queries = max(1, args.samples // (2 * epochs))
@@ -86,6 +98,11 @@ def main() -> None:
             log = _run(queries, epochs, args, log_dir)
             wall = time.perf_counter() - wall0
             cpu = _cpu_seconds() - cpu0
+            # Inspect's own share: the same calls through a bare task
+            bare0, bare_wall0 = _cpu_seconds(), time.perf_counter()
+            _run(queries, epochs, args, log_dir, bare=True)
+            bare_wall = time.perf_counter() - bare_wall0
+            bare_cpu = _cpu_seconds() - bare0
     finally:
         stop.set()
         server.join(timeout=10)
@@ -94,13 +111,21 @@ def main() -> None:
     ideal_rate = args.concurrency / args.latency
     rate = samples / wall
     print(f"samples               {samples} ({queries} queries x 2 tiers x {epochs} epochs)")
-    print(f"latency / concurrency {args.latency:.2f} s / {args.concurrency}")
+    print(
+        f"latency / concurrency {args.latency:.2f} s / {args.concurrency}, "
+        f"{args.max_samples} samples in flight"
+    )
     print(f"start-up (warm-up run) {startup:.1f} s, not counted below")
     print(f"wall time             {wall:.1f} s (ideal {samples / ideal_rate:.1f} s)")
     print(
         f"throughput            {rate:.1f} samples/s (ideal {ideal_rate:.1f}) = {rate / ideal_rate:.2f} of ideal"
     )
     print(f"harness CPU           {cpu:.1f} s = {1000 * cpu / samples:.1f} ms/sample")
+    print(
+        f"  Inspect's (bare task, same calls) {1000 * bare_cpu / samples:.1f} ms/sample "
+        f"({samples / bare_wall / ideal_rate:.2f} of ideal); ours "
+        f"{1000 * (cpu - bare_cpu) / samples:.1f} ms/sample; ratio to bare {cpu / bare_cpu:.2f}"
+    )
     print(
         f"10,000-sample run     {10 * cpu:.0f} s of harness CPU vs {10000 / ideal_rate:.0f} s of provider time"
     )

@@ -247,7 +247,7 @@ def run(
     plan = task_plan(planned, str(model), judges, options.cost.expected_output_tokens, done)
     if not check_budget(plan, options, echo):
         return [], []
-    common = _eval_options(options)
+    common = _eval_options(options) | _max_samples(options, model, roles)
     if unfinished is None:
         logs = inspect_eval(call.build(), model=model, model_roles=roles, **common)  # type: ignore[arg-type]
     else:
@@ -309,7 +309,7 @@ def sweep(
         model=resolved,
         model_roles=roles,
         retry_attempts=3,
-        **_eval_options(options),
+        **(_eval_options(options) | _max_samples(options, resolved[0], roles)),
     )  # type: ignore[arg-type]
     return _finish(logs, options, echo)
 
@@ -353,6 +353,22 @@ def _eval_options(options: RunOptions) -> dict[str, Any]:
     share = options.max_error_share
     # Inspect stops a run once sample errors reach the share (1 would mean one error)
     return asdict(options.eval) | {"fail_on_error": share if share < 1 else False}
+
+
+def _max_samples(
+    options: RunOptions, model: Model, roles: dict[str, Model] | None
+) -> dict[str, int]:
+    """Samples in flight, unless --max-samples says: enough to keep the model's connections
+    busy while other samples are judged, scored and logged. A sample holds its place until it
+    is done, so Inspect's default (the connections plus one) leaves connections idle: measured
+    0.68 of ideal throughput against 0.78 with twice the connections, and a judged run waits
+    on its judge with the policy's connections idle."""
+    if options.eval.max_samples is not None:
+        return {}
+    policy = options.eval.max_connections or model.api.max_connections()
+    judge = roles["judge"] if roles else None
+    spare = (judge.config.max_connections or judge.api.max_connections()) if judge else policy
+    return {"max_samples": policy + spare}
 
 
 def mark_failed(

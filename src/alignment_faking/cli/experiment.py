@@ -92,8 +92,8 @@ def _eval_options(parser: argparse.ArgumentParser, default_log_dir: str) -> None
     parser.add_argument(
         "--max-samples",
         type=positive,
-        help="samples in flight at once (default: max connections + 1); raise it for a fast "
-        "local server",
+        help="samples in flight at once (default: the model's connections plus the judge's, or "
+        "twice the model's without a judge)",
     )
     parser.add_argument(
         "--max-retries",

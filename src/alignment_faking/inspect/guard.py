@@ -25,11 +25,16 @@ def guard_model(model: Model) -> Model:
             raise
         # providers may also return (output or exception, the call they made)
         output, call = result if isinstance(result, tuple) else (result, None)
+        failed = isinstance(output, BaseException) or (
+            isinstance(output, ModelOutput) and bool(output.error)
+        )
+        if not failed:  # a body that succeeded holds our prompt and the answer, no credential
+            return result
         if isinstance(output, BaseException):
             scrub_exception(output, secrets)
-        elif isinstance(output, ModelOutput) and output.error:
-            output.error = redact(output.error, secrets)
-        if call is not None:
+        else:
+            output.error = redact(output.error, secrets)  # type: ignore[union-attr,arg-type]
+        if call is not None:  # the call record of a failure may echo what the server saw
             call.request = redact_tree(call.request, secrets)
             call.response = redact_tree(call.response, secrets)
         return result

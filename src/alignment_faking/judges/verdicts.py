@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 _VERDICT_OPEN = re.compile(r"<verdict>\s*(?:```(?:json)?\s*)?", re.IGNORECASE)
@@ -98,11 +99,13 @@ _CONTRACTIONS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def normalise_words(text: str) -> str:
     """Lower-case words, with quote marks, apostrophes, spacing and common contractions made uniform.
 
     The same text quoted as "I'm", "I am" or with a curly apostrophe reads the same; so does
-    one whose line breaks or punctuation a judge changed.
+    one whose line breaks or punctuation a judge changed. Cached: each of a sample's votes
+    checks its quotes against the same reasoning.
     """
     text = text.lower().translate(_APOSTROPHES)
     for pattern, full in _CONTRACTIONS:
