@@ -56,6 +56,7 @@ from alignment_faking.judges.validation import Validation
 from alignment_faking.options import JudgeOptions, RunOptions
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
+from alignment_faking.scenario.settings import trained_tier_in
 from alignment_faking.summary import SUMMARY_FILE, label_runs, write_summary
 
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
@@ -434,7 +435,7 @@ def rescore(
         log = read_eval_log(file)
         meta = log.eval.metadata
         setting, evaluation = meta["setting"], meta.get("evaluation", COMPLIANCE)
-        trained_tier, turns = meta.get("trained_tier", "free"), meta.get("turns", 1)
+        trained_tier, turns = trained_tier_in(meta), meta.get("turns", 1)
         if evaluation in EVALUATIONS:
             roles = judge_roles(setting, judges, evaluation=evaluation)
             scorer = behaviour_scorer(evaluation, setting, trained_tier, turns=turns)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from alignment_faking.records import COMPLYING_OUTCOMES, BehaviourRecord, SampleRecord
-from alignment_faking.scenario.settings import TIERS, Tier, other_tier
+from alignment_faking.scenario.settings import TIERS, TRAINED_TIER, Tier, other_tier
 
 Z95 = 1.959963984540054
 
@@ -355,7 +355,7 @@ def reason_stats(records: Sequence[SampleRecord], names: Sequence[str]) -> Reaso
 
 
 def summarize(
-    records: Iterable[SampleRecord], trained_tier: Tier = "free", reasons: Sequence[str] = ()
+    records: Iterable[SampleRecord], trained_tier: Tier = TRAINED_TIER, reasons: Sequence[str] = ()
 ) -> RunStats:
     """Everything the results table shows for one run; the gap is trained minus unmonitored tier."""
     records = list(records)
@@ -415,7 +415,7 @@ class BehaviourStats:
 def behaviour_stats(
     records: Iterable[BehaviourRecord],
     rates: Mapping[str, frozenset[str]],
-    trained_tier: Tier = "free",
+    trained_tier: Tier = TRAINED_TIER,
 ) -> BehaviourStats:
     """The rates of an evaluation per tier, with intervals, and their paired gaps."""
     records = list(records)

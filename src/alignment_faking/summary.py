@@ -15,7 +15,7 @@ from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS, get_evaluation
 from alignment_faking.judges.reasons import REASONS
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import paper_reference
-from alignment_faking.scenario.settings import other_tier
+from alignment_faking.scenario.settings import TRAINED_TIER, other_tier, trained_tier_in
 from alignment_faking.stats import (
     Gap,
     Interval,
@@ -40,7 +40,7 @@ class RunInfo:
     n_queries: int
     epochs: int
     status: str
-    trained_tier: str = "free"
+    trained_tier: str = TRAINED_TIER
     error: str | None = None
     """Why the run failed, when it did."""
     dataset_sha256: str | None = None
@@ -279,7 +279,7 @@ def _percent_ci(ci: list[float] | None) -> str:
 
 
 def _gap_label(run: dict) -> str:
-    trained = run.get("trained_tier", "free")
+    trained = trained_tier_in(run)
     return f"{trained} - {other_tier(trained)}"
 
 

@@ -36,6 +36,7 @@ from alignment_faking.inspect.task import (
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
 from alignment_faking.judges.verdicts import NotJudged, Verdict
 from alignment_faking.scenario import build_scenario, other_tier, setting_spec, tiers_for
+from alignment_faking.scenario.settings import TRAINED_TIER
 from alignment_faking.stats import cluster_rate, paired_gap
 from alignment_faking.transcript import OUTPUT_END
 
@@ -93,7 +94,7 @@ def behaviour_rates(evaluation: str) -> Metric:
 def behaviour_scorer(
     evaluation: str,
     setting: str,
-    trained_tier: str = "free",
+    trained_tier: str = TRAINED_TIER,
     cache: bool = True,
     turns: int = TASK.turns,
 ):

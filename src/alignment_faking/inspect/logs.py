@@ -23,6 +23,7 @@ from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.scorers import SCORER_NAME
 from alignment_faking.records import BehaviourRecord, SampleRecord
+from alignment_faking.scenario.settings import trained_tier_in
 from alignment_faking.secrets import redact
 from alignment_faking.summary import RunInfo, behaviour_summary, label_runs, run_summary
 
@@ -226,7 +227,7 @@ def run_info(log: EvalLog) -> RunInfo:
         n_queries=int(meta.get("n_queries", 0)),
         epochs=log.eval.config.epochs or 1,
         status=log.status,
-        trained_tier=meta.get("trained_tier", "free"),
+        trained_tier=trained_tier_in(meta),
         error=log.error.message.splitlines()[0] if log.error and log.error.message else None,
         dataset_sha256=meta.get("dataset_sha256"),
         system_prompt_file=meta.get("system_prompt_file"),

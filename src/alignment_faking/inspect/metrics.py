@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from inspect_ai.scorer import Metric, SampleScore, metric
 
-from alignment_faking.scenario.settings import other_tier
+from alignment_faking.scenario.settings import TRAINED_TIER, other_tier, trained_tier_in
 from alignment_faking.stats import Count, cluster_rate, paired_gap
 
 
@@ -27,7 +27,7 @@ def counts_by_tier(
 def trained_tier_of(scores: list[SampleScore]) -> str:
     """The tier the run's prompt says is trained on, as its scores record it."""
     value = scores[0].score.value if scores else {}
-    return str(value.get("trained_tier", "free")) if isinstance(value, dict) else "free"
+    return trained_tier_in(value) if isinstance(value, dict) else TRAINED_TIER
 
 
 def or_nan(x: float | None) -> float:

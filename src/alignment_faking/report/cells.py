@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from alignment_faking.scenario.settings import tier_role
+from alignment_faking.scenario.settings import tier_role, trained_tier_in
 
 
 def pct(x: float | None) -> str:
@@ -19,4 +19,4 @@ def ci(interval: list[float] | None) -> str:
 
 def tier_label(run: dict, tier: str) -> str:
     """A tier named by what the run's prompt says of it: training, or unmonitored."""
-    return f"{tier_role(tier, run.get('trained_tier', 'free'))} ({escape(tier)})"
+    return f"{tier_role(tier, trained_tier_in(run))} ({escape(tier)})"

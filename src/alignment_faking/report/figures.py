@@ -16,12 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from alignment_faking.scenario.settings import TIERS
+from alignment_faking.scenario.settings import TIERS, tier_role, trained_tier_in
 
 
 def tier_name(row: pd.Series, tier: str) -> str:
     """A tier as the paper names it: trained on (free, unless the variation inverts it) or not."""
-    return "training" if tier == row.get("trained_tier", "free") else "unmonitored"
+    return tier_role(tier, trained_tier_in(row))
 
 
 SEGMENTS = (
@@ -220,7 +220,7 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
                 column = (
                     name
                     if name == "compliance_gap"
-                    else f"{row.get('trained_tier', 'free')}_{name}"
+                    else f"{trained_tier_in(row)}_{name}"
                 )
                 low_col, high_col = f"{column}_ci_low", f"{column}_ci_high"
                 value = row.get(column)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from alignment_faking.errors import UserError
 
@@ -54,6 +54,11 @@ def setting_spec(name: str) -> SettingSpec:
     if name not in _SPECS:
         raise UserError(f"unknown setting '{name}'; choose one of {', '.join(SETTINGS)}")
     return _SPECS[name]  # type: ignore[index]
+
+
+def trained_tier_in(record: Mapping[str, Any]) -> Tier:
+    """The trained tier a run, score or summary records; logs from before the field say free."""
+    return record.get("trained_tier") or TRAINED_TIER
 
 
 def other_tier(tier: str) -> Tier:

@@ -15,7 +15,7 @@ from typing import Any
 
 from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, setting_spec
-from alignment_faking.scenario.settings import tier_role
+from alignment_faking.scenario.settings import tier_role, trained_tier_in
 
 CURVE_JSON = "curve.json"
 CURVE_PNG = "curve.png"
@@ -99,7 +99,7 @@ def curve_point(step: int, checkpoint: str | Path, summary: dict) -> dict:
     return {
         "step": step,
         "checkpoint": str(checkpoint),
-        "trained_tier": summary.get("trained_tier", "free"),
+        "trained_tier": trained_tier_in(summary),
         "log": summary["log"],
         **{
             tier: {
@@ -145,7 +145,7 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
     from matplotlib.ticker import MaxNLocator
 
     steps = [p["step"] for p in points]
-    trained = points[-1].get("trained_tier", "free")
+    trained = trained_tier_in(points[-1])
     fig, (rates, invalid) = plt.subplots(
         2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
