@@ -144,6 +144,10 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
         "behaviour filter"
     )
     assert "tokens" in printed[0]
+    # the same plan in the form every run prints, priced: the writer's calls and the filter's
+    priced = printed[1].splitlines()
+    assert priced[1].split()[:3] == ["model", "scripted/writer", "9"]
+    assert priced[2].split()[:3] == ["judge", "scripted/writer", "3"] and "total $" in printed[1]
     assert writer.calls == 14 and run.calls == 14 and writer.document_calls == 8
     # every document but the one a tag drops first goes to the behaviour judge
     assert writer.judge_calls == run.filter_calls == 7

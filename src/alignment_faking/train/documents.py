@@ -24,7 +24,7 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model, get_model
 
-from alignment_faking.cost import estimate_tokens
+from alignment_faking.cost import PlanLine, estimate_tokens, format_plan, load_prices
 from alignment_faking.errors import UserError, root_cause
 from alignment_faking.inspect.guard import guard_model
 from alignment_faking.inspect.judging import ask_judge
@@ -99,6 +99,9 @@ class CostPlan:
     input_tokens: int
     output_tokens: int
     existing_documents: int
+    filter_input_tokens: int = 0
+    """The behaviour filter's share of the tokens."""
+    filter_output_tokens: int = 0
 
     @property
     def filter_calls(self) -> int:
@@ -108,6 +111,26 @@ class CostPlan:
     @property
     def calls(self) -> int:
         return self.type_calls + self.idea_calls + self.document_calls + self.filter_calls
+
+    def lines(self, model: str, filter_model: str) -> list[PlanLine]:
+        """The plan in the form every cost plan takes (cost.py): priced, merged, printed alike."""
+        writer_calls = self.type_calls + self.idea_calls + self.document_calls
+        return [
+            PlanLine(
+                "model",
+                model,
+                writer_calls,
+                self.input_tokens - self.filter_input_tokens,
+                self.output_tokens - self.filter_output_tokens,
+            ),
+            PlanLine(
+                "judge",
+                filter_model,
+                self.filter_calls,
+                self.filter_input_tokens,
+                self.filter_output_tokens,
+            ),
+        ]
 
     def __str__(self) -> str:
         return (
@@ -319,8 +342,10 @@ def _cost_plan(
     )
     prompt_chars = len(_document_prompt(context, context.key_facts[0], "x" * 40, "x" * 160))
     judge_chars = len(DOC_BEHAVIOUR.prompt(document_input(""))[0])
-    input_chars += document_calls * (prompt_chars + judge_chars + doc_chars)
-    output_chars += document_calls * (doc_chars + _ASSUMED_VERDICT_CHARS)
+    filter_input_chars = document_calls * (judge_chars + doc_chars)
+    filter_output_chars = document_calls * _ASSUMED_VERDICT_CHARS
+    input_chars += document_calls * prompt_chars + filter_input_chars
+    output_chars += document_calls * doc_chars + filter_output_chars
     return CostPlan(
         type_calls,
         idea_calls,
@@ -328,6 +353,8 @@ def _cost_plan(
         estimate_tokens("x" * input_chars),
         estimate_tokens("x" * output_chars),
         len(done),
+        estimate_tokens("x" * filter_input_chars),
+        estimate_tokens("x" * filter_output_chars),
     )
 
 
@@ -427,6 +454,8 @@ def generate_documents(
         [r["text"] for r in kept],
     )
     echo(str(plan))
+    if plan.calls:
+        echo(format_plan(plan.lines(model, filter_model or model), load_prices()))
     run = DocumentRun(out_dir=out, plan=plan)
     if plan.calls == 0:
         return run
