@@ -89,8 +89,13 @@ def main() -> None:
         print(
             f"concurrency        {args.concurrency}, latency {args.latency} s, faults {args.faults:.0%}"
         )
-        print(f"wall time          {wall:.1f} s ({samples / wall:.1f} samples/s)")
-        print(f"harness CPU        {usage.ru_utime + usage.ru_stime:.1f} s")
+        bound = samples * args.latency / args.concurrency
+        print(
+            f"wall time          {wall:.1f} s ({samples / wall:.1f} samples/s); provider bound "
+            f"{bound:.0f} s -> {wall / bound:.1f} x"
+        )
+        cpu = usage.ru_utime + usage.ru_stime
+        print(f"harness CPU        {cpu:.1f} s ({1000 * cpu / samples:.0f} ms per sample)")
         print(f"peak RSS           {usage.ru_maxrss / 1024:.0f} MiB")
         print(
             f"log                {log_file.stat().st_size / 2**20:.1f} MiB, read back in {read_s:.1f} s, {len(reread.samples or [])} samples"
