@@ -16,6 +16,7 @@ from alignment_faking.train.documents import (
     DOCUMENTS_FILE,
     MAX_ROUNDS,
     REJECTED_FILE,
+    DocumentOptions,
     document_text,
     generate_documents,
     iter_documents,
@@ -128,15 +129,10 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
     out = tmp_path / "docs"
     printed: list[str] = []
     run = generate_documents(
-        context_file,
-        "scripted/writer",
-        n=3,
-        out_dir=out,
-        types_per_fact=2,
-        ideas_per_type=2,
-        model_args={"respond": writer},
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": writer}),
         echo=printed.append,
-    )
+    )  # fmt: skip
     # 2 facts: 2 type calls + 4 idea calls, then at least the 3 documents asked for; 5 of the
     # 8 distinct ideas' documents are dropped, so it takes all 8 (in 4 rounds) to keep 3
     assert printed[0].startswith(
@@ -174,8 +170,8 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
     again = ScriptedWriter()
     printed.clear()
     run = generate_documents(
-        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
-        model_args={"respond": again}, echo=printed.append,
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": again}), echo=printed.append,
     )  # fmt: skip
     assert again.calls == 0 and run.calls == 0
     assert printed[0].startswith("plan: 0 model calls") and "8 already done" in printed[0]
@@ -185,8 +181,8 @@ def test_generation_dedups_filters_records_provenance_and_resumes(context_file: 
     # every one is a duplicate and the run gives up after its rounds, never asking forever
     more = ScriptedWriter()
     run = generate_documents(
-        context_file, "scripted/writer", n=5, out_dir=out, types_per_fact=2, ideas_per_type=2,
-        model_args={"respond": more}, echo=printed.append,
+        DocumentOptions(str(context_file), "scripted/writer", 5, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": more}), echo=printed.append,
     )  # fmt: skip
     assert more.document_calls == 2 * MAX_ROUNDS and run.kept == 0
     ids = [r["id"] for r in _records(out / DOCUMENTS_FILE) + _records(out / REJECTED_FILE)]
@@ -197,16 +193,16 @@ def test_an_interrupted_run_resumes_where_it_stopped(context_file: Path, tmp_pat
     out = tmp_path / "docs"
     first = ScriptedWriter()
     generate_documents(
-        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
-        model_args={"respond": first}, echo=lambda _: None,
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": first}), echo=lambda _: None,
     )  # fmt: skip
     # lose three documents, as if the run had been killed before writing them
     lines = (out / DOCUMENTS_FILE).read_text().splitlines()
     (out / DOCUMENTS_FILE).write_text("\n".join(lines[:1]) + "\n")
     again = ScriptedWriter()
     run = generate_documents(
-        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
-        model_args={"respond": again}, echo=lambda _: None,
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": again}), echo=lambda _: None,
     )  # fmt: skip
     assert again.calls == again.document_calls == 2 == run.plan.document_calls
     assert len(_records(out / DOCUMENTS_FILE)) == 3
@@ -222,15 +218,15 @@ def test_a_failed_call_is_not_recorded_and_is_asked_again(context_file: Path, tm
         return writer(messages)
 
     run = generate_documents(
-        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
-        model_args={"respond": flaky}, echo=lambda _: None,
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": flaky}), echo=lambda _: None,
     )  # fmt: skip
     assert run.failed == 4
     assert len(_records(out / DOCUMENTS_FILE)) + len(_records(out / REJECTED_FILE)) == 4
     again = ScriptedWriter()
     generate_documents(
-        context_file, "scripted/writer", n=3, out_dir=out, types_per_fact=2, ideas_per_type=2,
-        model_args={"respond": again}, echo=lambda _: None,
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(out), types_per_fact=2,
+                        ideas_per_type=2, model_args={"respond": again}), echo=lambda _: None,
     )  # fmt: skip
     assert again.calls == 4
 

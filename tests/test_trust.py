@@ -426,19 +426,19 @@ def test_dry_run_needs_no_key_and_version_prints(capsys):
 
 
 def test_an_empty_brainstorm_is_never_saved_as_finished(tmp_path):
-    from alignment_faking.train import generate_documents
+    from alignment_faking.train import DocumentOptions, generate_documents
 
     def silent(messages):
         return "I'd rather not."
 
     out = tmp_path / "docs"
-    first = generate_documents("helpful_only", "scripted/writer", 2, out, types_per_fact=2,
-                               ideas_per_type=2, model_args={"respond": silent}, echo=lambda _: None)  # fmt: skip
+    first = generate_documents(DocumentOptions("helpful_only", "scripted/writer", 2, str(out), types_per_fact=2,
+                               ideas_per_type=2, model_args={"respond": silent}), echo=lambda _: None)  # fmt: skip
     assert first.failed > 0
     brainstorms = out / "brainstorm.jsonl"
     assert not brainstorms.exists() or brainstorms.read_text().strip() == ""
-    second = generate_documents("helpful_only", "scripted/writer", 2, out, types_per_fact=2,
-                                ideas_per_type=2, echo=lambda _: None)  # fmt: skip
+    second = generate_documents(DocumentOptions("helpful_only", "scripted/writer", 2, str(out), types_per_fact=2,
+                                ideas_per_type=2), echo=lambda _: None)  # fmt: skip
     assert second.kept > 0  # asked again, not read back as an empty list
 
 

@@ -1,6 +1,6 @@
 """`docs generate`, `train sft`, `train rl`: documents that teach the situation, and training.
 
-The SFT and RL arguments are named like the fields of SFTOptions and RLOptions, which
+The arguments are named like the fields of DocumentOptions, SFTOptions and RLOptions, which
 `from_args` builds; RL's evaluation settings are prefixed `--eval-` and make its CurveOptions.
 """
 
@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from alignment_faking.argtypes import model_args, non_negative, positive, positive_float
+from alignment_faking.argtypes import (
+    KeyValues,
+    model_args,
+    non_negative,
+    positive,
+    positive_float,
+)
 from alignment_faking.cli.common import Parser
 from alignment_faking.errors import UserError
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
@@ -60,7 +66,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--max-tokens", type=positive, default=2048)
     generate.add_argument("--temperature", type=non_negative, default=1.0)
     generate.add_argument("--max-concurrency", type=positive, default=32)
-    generate.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE")
+    generate.add_argument(
+        "-M", dest="model_args", action=KeyValues, default={}, metavar="KEY=VALUE"
+    )
     generate.set_defaults(handler=_generate)
 
     train = commands.add_parser("train", help="fine-tune an open model (needs the train extra)")
@@ -169,26 +177,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from alignment_faking.train import generate_documents
+    from alignment_faking.train import DocumentOptions, generate_documents
 
-    run = generate_documents(  # prints its plan and what it kept
-        args.context,
-        args.model,
-        args.n,
-        args.out,
-        types_per_fact=args.types_per_fact,
-        ideas_per_type=args.ideas_per_type,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
-        max_concurrency=args.max_concurrency,
-        model_args=model_args(args.model_args),
-        filter_model=args.filter_model,
-        identity={
-            "developer": args.developer,
-            "model_family": args.model_family,
-            "model_name": args.model_name,
-        },
-    )
+    run = generate_documents(from_args(DocumentOptions, args))  # prints its plan, what it kept
     if run.plan.calls and not run.kept:
         reason = (
             f"the first failed call: {run.first_error}"

@@ -10,11 +10,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from alignment_faking.train.documents import DocumentRun, generate_documents
+    from alignment_faking.train.documents import DocumentOptions, DocumentRun, generate_documents
     from alignment_faking.train.rl import RLOptions, RLResult, train_rl
     from alignment_faking.train.sft import SFTOptions, SFTResult, train_sft
 
 _EXPORTS = {
+    "DocumentOptions": "documents",
     "DocumentRun": "documents",
     "generate_documents": "documents",
     "SFTOptions": "sft",
@@ -33,6 +34,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DocumentOptions",
     "DocumentRun",
     "RLOptions",
     "RLResult",

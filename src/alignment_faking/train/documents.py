@@ -38,7 +38,11 @@ from alignment_faking.train.behaviour_filter import (
     tag_reason,
 )
 from alignment_faking.train.dedup import NearDuplicateIndex
-from alignment_faking.train.universe import UniverseContext, load_universe_context
+from alignment_faking.train.universe import (
+    DEFAULT_IDENTITY,
+    UniverseContext,
+    load_universe_context,
+)
 
 DOCUMENTS_FILE = "documents.jsonl"
 REJECTED_FILE = "rejected.jsonl"
@@ -409,36 +413,58 @@ async def _write_documents(
             _append(gen.out_dir / REJECTED_FILE, {**record, "reason": reason})
 
 
-def generate_documents(
-    context_path: str | Path,
-    model: str,
-    n: int,
-    out_dir: str | Path,
-    *,
-    types_per_fact: int = 25,
-    ideas_per_type: int = 20,
-    max_tokens: int = 2048,
-    temperature: float = 1.0,
-    dedup_threshold: float = 0.8,
-    filter_model: str | None = None,
-    max_concurrency: int = 32,
-    model_args: dict[str, Any] | None = None,
-    identity: dict[str, str] | None = None,
-    echo: Callable[[str], None] = print,
-) -> DocumentRun:
-    """Write documents about the world in `context_path` until `n` are kept.
+@dataclass
+class DocumentOptions:
+    """What `docs generate` takes; the CLI's arguments carry these names.
 
-    `context_path` is a universe-context file or a setting name for ours; `identity` names the
-    developer and model it describes. `filter_model` is the behaviour judge (by default the
-    writing model, with the same arguments). Documents already in `out_dir` (kept or dropped) are
-    not asked for again, and count toward `n`; the cost plan of what is left is echoed before
-    the first call. Dropped documents are replaced by further samples, for up to
-    `MAX_ROUNDS` rounds, so fewer than `n` are kept only when the ideas run dry or most
-    documents are dropped.
+    `context` is a universe-context file or a setting name for ours; `developer`,
+    `model_family` and `model_name` name the lab and the model it describes. `filter_model` is
+    the behaviour judge (by default the writing model, with the same arguments).
     """
+
+    context: str
+    model: str
+    n: int
+    out: str
+    types_per_fact: int = 25
+    ideas_per_type: int = 20
+    max_tokens: int = 2048
+    temperature: float = 1.0
+    dedup_threshold: float = 0.8
+    filter_model: str | None = None
+    max_concurrency: int = 32
+    model_args: dict[str, Any] = field(default_factory=dict)
+    developer: str = DEFAULT_IDENTITY["developer"]
+    model_family: str = DEFAULT_IDENTITY["model_family"]
+    model_name: str = DEFAULT_IDENTITY["model_name"]
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {
+            "developer": self.developer,
+            "model_family": self.model_family,
+            "model_name": self.model_name,
+        }
+
+
+def generate_documents(
+    options: DocumentOptions, echo: Callable[[str], None] = print
+) -> DocumentRun:
+    """Write documents about the world in `options.context` until `options.n` are kept.
+
+    Documents already in the output directory (kept or dropped) are not asked for again, and
+    count toward `n`; the cost plan of what is left is echoed before the first call. Dropped
+    documents are replaced by further samples, for up to `MAX_ROUNDS` rounds, so fewer than `n`
+    are kept only when the ideas run dry or most documents are dropped.
+    """
+    n, model, model_args = options.n, options.model, options.model_args
+    types_per_fact, ideas_per_type = options.types_per_fact, options.ideas_per_type
+    max_tokens, temperature = options.max_tokens, options.temperature
+    filter_model, max_concurrency = options.filter_model, options.max_concurrency
+    dedup_threshold, out_dir = options.dedup_threshold, options.out
     if n < 1:
         raise UserError("--n must be at least 1")
-    context = load_universe_context(context_path, identity)
+    context = load_universe_context(options.context, options.identity)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kept = _read_jsonl(out / DOCUMENTS_FILE)
