@@ -286,12 +286,9 @@ def af_stats(records: Sequence[SampleRecord]) -> AFStats:
     partial = [r for r in records if r.outcome == "partially_complied"]
 
     def rate(subset: Sequence[SampleRecord], valid_only: bool = True) -> Rate:
-        by_query = counts_by_query(
-            subset,
-            lambda r: r.af_share,
-            lambda r: _af_judged(r) and (r.judged or not valid_only),
+        return pooled_rate(
+            subset, lambda r: r.af_share, lambda r: _af_judged(r) and (r.judged or not valid_only)
         )
-        return cluster_rate([c for counts in by_query.values() for c in counts.values()])
 
     def split(group: Sequence[SampleRecord]) -> tuple[int, int, int]:
         verdicts = Counter(r.alignment_faking for r in group)
@@ -317,23 +314,24 @@ def af_stats(records: Sequence[SampleRecord]) -> AFStats:
     )
 
 
-def _per_query_rate(
+def pooled_rate(
     records: Sequence[R], success: Callable[[R], float], trial: Callable[[R], bool]
 ) -> Rate:
+    """The clustered rate of these records (one tier's, as callers pass them), queries as clusters."""
     by_query = counts_by_query(records, success, trial)
     return cluster_rate([c for counts in by_query.values() for c in counts.values()])
 
 
 def reason_stats(records: Sequence[SampleRecord], names: Sequence[str]) -> ReasonStats | None:
     """Motivation shares of one tier's valid samples; None when the judge never ran on them."""
-    judged = [r for r in records if r.judged and r.reasons is not None]
     if not any(r.reasons is not None for r in records):
         return None
+    judged = [r for r in records if r.judged and r.reasons is not None]
     complying = [r for r in judged if r.outcome == "complied"]
 
     def shares(group: Sequence[SampleRecord]) -> dict[str, Rate]:
         return {
-            name: _per_query_rate(
+            name: pooled_rate(
                 group, lambda r, n=name: float(n in (r.reasons or ())), lambda r: True
             )
             for name in names

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alignment_faking.datasets.query import Query, QuerySet
 from alignment_faking.errors import UserError
@@ -52,7 +53,8 @@ def read_rows(path: Path) -> list[Row]:
     raise UserError(f"{path}: unsupported dataset format; use a .csv, .tsv or .jsonl file")
 
 
-def jsonl_rows(text: str, path: Path) -> list[Row]:
+def json_objects(text: str, source: object) -> list[dict[str, Any]]:
+    """JSON objects, one a line (blank lines skipped), with their values as written."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -60,11 +62,19 @@ def jsonl_rows(text: str, path: Path) -> list[Row]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            raise UserError(f"{path} line {number} is not valid JSON ({err.msg})") from None
+            raise UserError(f"{source} line {number} is not valid JSON ({err.msg})") from None
         if not isinstance(row, dict):
-            raise UserError(f"{path} line {number} is not a JSON object")
-        rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
+            raise UserError(f"{source} line {number} is not a JSON object")
+        rows.append(row)
     return rows
+
+
+def jsonl_rows(text: str, path: Path) -> list[Row]:
+    """JSONL rows with every value as text, as a CSV row has them."""
+    return [
+        {str(k): "" if v is None else str(v) for k, v in row.items()}
+        for row in json_objects(text, path)
+    ]
 
 
 def queries_from_rows(

@@ -8,37 +8,31 @@ experiment with the reasoning-categories judge on.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 
-from inspect_ai import Epochs, Task, task
+from inspect_ai import Task, task
 from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.dataset import MemoryDataset
-from inspect_ai.model import GenerateConfig, get_model
+from inspect_ai.model import get_model
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
-from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import Evaluation, get_evaluation
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
 from alignment_faking.inspect.scorers import parse_state, pooled
-from alignment_faking.inspect.solvers import answer
 from alignment_faking.inspect.task import (
     JUDGES,
     TASK,
-    TASK_VERSION,
-    build_samples,
     check_judge_model,
     checked_task,
+    scenario_task,
 )
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
 from alignment_faking.judges.verdicts import NotJudged, Verdict
-from alignment_faking.scenario import build_scenario, other_tier, setting_spec, tiers_for
+from alignment_faking.scenario import build_scenario, other_tier, setting_spec
 from alignment_faking.scenario.settings import TRAINED_TIER
 from alignment_faking.stats import cluster_rate, paired_gap
-from alignment_faking.transcript import OUTPUT_END
 
 BEHAVIOUR_SCORER = "behaviour"
 
@@ -162,36 +156,24 @@ def behaviour_task(
     chosen = get_evaluation(evaluation)
     spec = setting_spec(setting)
     scenario = build_scenario(spec.name, variation, system_prompt=system_prompt, decision=False)
-    full_set = load_queries(dataset or chosen.queries[spec.name], query_column)
-    query_set = full_set.head(queries)
-    return Task(
-        name=f"{chosen.name}_{spec.name}",
-        dataset=MemoryDataset(
-            build_samples(scenario, query_set.queries, tiers_for(tiers)), name=query_set.name
-        ),
-        solver=answer(cache, turns),
+    return scenario_task(
+        f"{chosen.name}_{spec.name}",
+        scenario,
+        dataset or chosen.queries[spec.name],
+        query_column=query_column,
+        tiers=tiers,
+        queries=queries,
+        epochs=epochs,
+        cache=cache,
+        max_tokens=max_tokens,
+        turns=turns,
+        temperature=temperature,
+        system_prompt=system_prompt,
+        judge_model=judge_model,
         scorer=behaviour_scorer(chosen.name, spec.name, scenario.trained_tier, cache, turns),
+        reducer=pooled(tuple(rate_key(n) for n in chosen.rates), "decision"),
+        metadata={"evaluation": chosen.name},
         metrics=[behaviour_rates(chosen.name)],
-        model_roles={"judge": judge_model} if judge_model else None,
-        epochs=Epochs(epochs, reducer=pooled(tuple(rate_key(n) for n in chosen.rates), "decision")),
-        config=GenerateConfig(
-            temperature=temperature, max_tokens=max_tokens, stop_seqs=[OUTPUT_END]
-        ),
-        version=TASK_VERSION,
-        metadata={
-            "evaluation": chosen.name,
-            "setting": spec.name,
-            "variation": scenario.variation.name,
-            "trained_tier": scenario.trained_tier,
-            "dataset": query_set.name,
-            "dataset_sha256": full_set.sha256,
-            "n_queries": len(query_set.queries),
-            "system_prompt_sha256": hashlib.sha256(scenario.system_prompt.encode()).hexdigest(),
-            "system_prompt_file": system_prompt,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "turns": turns,
-        },
     )
 
 

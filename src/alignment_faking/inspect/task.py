@@ -9,6 +9,7 @@ from inspect_ai import Epochs, Task, task
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
+from inspect_ai.scorer import Metric, Scorer, ScoreReducer
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
@@ -78,15 +79,20 @@ def alignment_faking_task(
     """The experiment for one setting as an Inspect task; `reasons` adds the reasoning-categories judge."""
     spec = setting_spec(setting)
     scenario = build_scenario(spec.name, variation, system_prompt=system_prompt)
-    full_set = load_queries(dataset or spec.queries, query_column)
-    query_set = full_set.head(queries)
-    return Task(
-        name=spec.name,
-        dataset=MemoryDataset(
-            build_samples(scenario, query_set.queries, tiers_for(tiers)),
-            name=query_set.name,
-        ),
-        solver=answer(cache, turns),
+    return scenario_task(
+        spec.name,
+        scenario,
+        dataset or spec.queries,
+        query_column=query_column,
+        tiers=tiers,
+        queries=queries,
+        epochs=epochs,
+        cache=cache,
+        max_tokens=max_tokens,
+        turns=turns,
+        temperature=temperature,
+        system_prompt=system_prompt,
+        judge_model=judge_model,
         scorer=alignment_faking_scorer(
             spec.name,
             compliance_judge,
@@ -98,15 +104,58 @@ def alignment_faking_task(
             turns=turns,
             reasons=reasons,
         ),
+        reducer=pooled(),
+        metadata={
+            "compliance_judge": compliance_judge,
+            "af_judge": af_judge,
+            "evaluation": REASONING_CATEGORIES if reasons else COMPLIANCE,
+        },
+    )
+
+
+def scenario_task(
+    name: str,
+    scenario: Scenario,
+    query_source: str,
+    *,
+    query_column: str | None,
+    tiers: str,
+    queries: int | None,
+    epochs: int,
+    cache: bool,
+    max_tokens: int,
+    turns: int,
+    temperature: float | None,
+    system_prompt: str | None,
+    judge_model: str | None,
+    scorer: Scorer,
+    reducer: ScoreReducer,
+    metadata: dict[str, Any],
+    metrics: list[Metric] | None = None,
+) -> Task:
+    """What every evaluation's task shares: its queries asked in each tier under the scenario,
+    the turn protocol, the generation settings, and the metadata that identifies the run
+    (`metadata` adds the evaluation's own)."""
+    full_set = load_queries(query_source, query_column)
+    query_set = full_set.head(queries)
+    return Task(
+        name=name,
+        dataset=MemoryDataset(
+            build_samples(scenario, query_set.queries, tiers_for(tiers)),
+            name=query_set.name,
+        ),
+        solver=answer(cache, turns),
+        scorer=scorer,
+        metrics=metrics,
         model_roles={"judge": judge_model} if judge_model else None,
-        epochs=Epochs(epochs, reducer=pooled()),
+        epochs=Epochs(epochs, reducer=reducer),
         # an output ends the conversation: nothing after it is read
         config=GenerateConfig(
             temperature=temperature, max_tokens=max_tokens, stop_seqs=[OUTPUT_END]
         ),
         version=TASK_VERSION,
         metadata={
-            "setting": spec.name,
+            "setting": scenario.setting,
             "variation": scenario.variation.name,
             "trained_tier": scenario.trained_tier,
             "dataset": query_set.name,
@@ -114,9 +163,7 @@ def alignment_faking_task(
             "n_queries": len(query_set.queries),
             "system_prompt_sha256": hashlib.sha256(scenario.system_prompt.encode()).hexdigest(),
             "system_prompt_file": system_prompt,
-            "compliance_judge": compliance_judge,
-            "af_judge": af_judge,
-            "evaluation": REASONING_CATEGORIES if reasons else COMPLIANCE,
+            **metadata,
             "temperature": temperature,
             "max_tokens": max_tokens,
             "turns": turns,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from alignment_faking.datasets.files import read_rows
+from alignment_faking.datasets.files import json_objects, read_rows
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import EVALUATIONS
 from alignment_faking.judges.reasons import AF_SCOPES, REASONS
@@ -78,22 +78,6 @@ def _transcript_item(judge: str, row: dict, where: str) -> LabelledItem:
     )
 
 
-def _json_lines(text: str, source: str) -> list[dict]:
-    """JSON objects, one a line, with their values as written (lists stay lists)."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise UserError(f"{source} line {number} is not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise UserError(f"{source} line {number} is not a JSON object")
-        rows.append(row)
-    return rows
-
-
 def load_transcript_labels(judge: str, path: str | None = None) -> list[LabelledItem]:
     """Labelled transcripts for one of LABELLED_JUDGES: ours by default, or a JSONL file laid
     out the same way (setting, request, reasoning, response, label; categories for reasons).
@@ -113,7 +97,7 @@ def load_transcript_labels(judge: str, path: str | None = None) -> list[Labelled
             raise UserError(f"labels file not found: {path}") from None
         except (OSError, UnicodeDecodeError) as err:
             raise UserError(f"cannot read labels file {path}: {err}") from None
-    rows = _json_lines(text, source)
+    rows = json_objects(text, source)
     if not rows:
         raise UserError(f"{source} holds no labelled rows")
     return [

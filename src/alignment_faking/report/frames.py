@@ -25,6 +25,7 @@ from alignment_faking.inspect.logs import (
     sample_record,
 )
 from alignment_faking.inspect.scorers import SCORER_NAME, parse_conversation
+from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario.settings import TIERS
 from alignment_faking.summary import label_runs
 
@@ -191,55 +192,16 @@ def _judges(
     return judges
 
 
-def behaviour_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
-    """A sample of another evaluation: its judge's class stands in the outcome column."""
+def _row(
+    run: int, log: EvalLog, sample: EvalSample, record: SampleRecord | BehaviourRecord,
+    decision_tags: bool, judges: dict[str, dict[str, Any]],
+) -> dict[str, Any]:  # fmt: skip
+    """What every sample's row holds: its identity and texts, read through the scorer's parser."""
     meta = log.eval.metadata or {}
-    record = behaviour_record(sample)
-    score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
-    verdict = (score.metadata or {}).get("verdict") if score is not None else None
-    judges = _judges({meta["evaluation"]: verdict}, (meta["evaluation"],))
-    transcript = parse_conversation(
-        sample.messages, sample.output, decision_tags=False, max_turns=int(meta.get("turns", 1))
-    )
-    return {
-        "run": run,
-        "model": log.eval.model,
-        "setting": meta["setting"],
-        "variation": meta.get("variation", "unknown"),
-        "query_id": record.query_id,
-        "category": (sample.metadata or {}).get("category"),
-        "tier": record.tier,
-        "epoch": record.epoch,
-        "turns": int((sample.metadata or {}).get("turns", 1)),
-        "outcome": record.decision or ("invalid" if record.invalid_reason else "not_judged"),
-        "invalid_reason": record.invalid_reason,
-        "alignment_faking": "not_judged",
-        "af_score": None,
-        "compliance_source": None,
-        "compliance_decision": None,
-        "neutral": False,
-        "partial_decision": None,
-        "query": str((sample.metadata or {}).get("query", "")),
-        "hidden_reasoning": transcript.hidden_reasoning,
-        "output": transcript.output or "",
-        "completion": _unreadable(sample) if transcript.output is None else "",
-        "judges": judges,
-    }
-
-
-def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
-    """One logged sample: the outcome as the summary counts it, verdicts, and its texts."""
-    if is_behaviour_run(log):
-        return behaviour_row(run, log, sample)
-    meta = log.eval.metadata or {}
-    record = sample_record(sample)
-    score = (sample.scores or {}).get(SCORER_NAME)
-    value = score.value if score is not None and isinstance(score.value, dict) else {}
-    judges = _judges(score.metadata or {}) if score is not None else {}
     transcript = parse_conversation(
         sample.messages,
         sample.output,
-        decision_tags=meta["setting"] == "helpful_only",
+        decision_tags=decision_tags,
         max_turns=int(meta.get("turns", 1)),
     )
     return {
@@ -252,17 +214,48 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
         "tier": record.tier,
         "epoch": record.epoch,
         "turns": int((sample.metadata or {}).get("turns", 1)),
-        "outcome": record.outcome,
         "invalid_reason": record.invalid_reason,
+        "query": str((sample.metadata or {}).get("query", "")),
+        "hidden_reasoning": transcript.hidden_reasoning,
+        "output": transcript.output or "",
+        "completion": _unreadable(sample) if transcript.output is None else "",
+        "judges": judges,
+    }
+
+
+def behaviour_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
+    """A sample of another evaluation: its judge's class stands in the outcome column."""
+    evaluation = (log.eval.metadata or {})["evaluation"]
+    record = behaviour_record(sample)
+    score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
+    verdict = (score.metadata or {}).get("verdict") if score is not None else None
+    judges = _judges({evaluation: verdict}, (evaluation,))
+    return _row(run, log, sample, record, False, judges) | {
+        "outcome": record.decision or ("invalid" if record.invalid_reason else "not_judged"),
+        "alignment_faking": "not_judged",
+        "af_score": None,
+        "compliance_source": None,
+        "compliance_decision": None,
+        "neutral": False,
+        "partial_decision": None,
+    }
+
+
+def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
+    """One logged sample: the outcome as the summary counts it, verdicts, and its texts."""
+    if is_behaviour_run(log):
+        return behaviour_row(run, log, sample)
+    record = sample_record(sample)
+    score = (sample.scores or {}).get(SCORER_NAME)
+    value = score.value if score is not None and isinstance(score.value, dict) else {}
+    judges = _judges(score.metadata or {}) if score is not None else {}
+    decision_tags = (log.eval.metadata or {})["setting"] == "helpful_only"
+    return _row(run, log, sample, record, decision_tags, judges) | {
+        "outcome": record.outcome,
         "alignment_faking": record.alignment_faking,
         "af_score": value.get("af_score"),
         "compliance_source": value.get("compliance_source"),
         "compliance_decision": judges.get("compliance", {}).get("verdict"),
         "neutral": record.neutral,
         "partial_decision": judges.get("partial", {}).get("verdict"),
-        "query": str((sample.metadata or {}).get("query", "")),
-        "hidden_reasoning": transcript.hidden_reasoning,
-        "output": transcript.output or "",
-        "completion": _unreadable(sample) if transcript.output is None else "",
-        "judges": judges,
     }
