@@ -14,12 +14,14 @@ import pytest
 from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
 from inspect_ai.dataset import Sample
+from inspect_ai.log import read_eval_log, write_eval_log
 from inspect_ai.model import get_model
 from inspect_ai.solver import generate
 
 import alignment_faking
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.logs import summarize_logs
+from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import figure_tiers, results, write_report
 from alignment_faking.report.html import script_json
@@ -276,3 +278,32 @@ def test_the_neutral_share_of_animal_welfare_answers_is_reported(tmp_path, capsy
     assert "neutral answers (count as compliance) 4 (100.0% of valid)" in capsys.readouterr().out
     html = write_report([tmp_path / "logs"], tmp_path / "report").html.read_text()
     assert "neutral 100.0%" in html
+
+
+def _copy_with(log_file: Path, dest: Path, edit) -> Path:
+    """A copy of a log whose main scores' metadata went through `edit`."""
+    log = read_eval_log(str(log_file))
+    for sample in log.samples or []:
+        edit(sample.scores[SCORER_NAME].metadata)
+    dest.mkdir()
+    write_eval_log(log, str(dest / log_file.name))
+    return dest
+
+
+def test_the_report_reads_the_parse_the_scorer_stored(logs, found, tmp_path):
+    first = sorted(logs.glob("*.eval"))[0]
+    log = read_eval_log(str(first))
+    for sample in log.samples or []:
+        score = sample.scores[SCORER_NAME]
+        parsed = parse_conversation(sample.messages, sample.output, decision_tags=True)
+        assert score.metadata[REASONING_KEY] == parsed.hidden_reasoning and parsed.hidden_reasoning
+        assert score.answer == parsed.output
+    # the stored parse is what the report shows, not a second reading of the messages
+    marked = _copy_with(first, tmp_path / "marked", lambda m: m.update({REASONING_KEY: "STORED"}))
+    assert set(results([marked]).samples["hidden_reasoning"]) == {"STORED"}
+    # a log scored before the parse was stored is parsed again, to the same texts
+    older = _copy_with(first, tmp_path / "older", lambda m: m.pop(REASONING_KEY))
+    columns = ["query_id", "tier", "hidden_reasoning", "output", "completion"]
+    again = results([older]).samples[columns].reset_index(drop=True)
+    stored = found.samples[found.samples["run"] == 0][columns].reset_index(drop=True)
+    assert again.equals(stored)

@@ -20,7 +20,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.evaluations import Evaluation, get_evaluation
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
-from alignment_faking.inspect.scorers import parse_state, pooled
+from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
 from alignment_faking.inspect.task import (
     JUDGES,
     TASK,
@@ -130,7 +130,10 @@ def behaviour_scorer(
             value=value,
             answer=transcript.output,
             explanation=why,
-            metadata={"verdict": None if verdict is None else asdict(verdict)},
+            metadata={
+                "verdict": None if verdict is None else asdict(verdict),
+                REASONING_KEY: transcript.hidden_reasoning,
+            },
         )
 
     return score

@@ -21,7 +21,7 @@ from alignment_faking.cost import PlanLine
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
-from alignment_faking.inspect.scorers import SCORER_NAME
+from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario.settings import trained_tier_in
 from alignment_faking.secrets import redact
@@ -179,6 +179,39 @@ def log_samples(log: EvalLog, exclude: set[str] | None = None) -> Iterator[EvalS
         yield from log.samples
     elif log.location:
         yield from read_eval_log(log.location, exclude_fields=exclude).samples or []
+
+
+def sample_texts(
+    sample: EvalSample, scorer: str, decision_tags: bool, max_turns: int
+) -> tuple[str, str | None]:
+    """A sample's hidden reasoning and answer, as its scorer parsed and stored them.
+
+    A sample never scored has neither. A log scored before the parse was stored is parsed
+    again here, through the scorer's own parser, so the two readings cannot differ.
+    """
+    score = (sample.scores or {}).get(scorer)
+    if score is None:
+        return "", None
+    if REASONING_KEY in (score.metadata or {}):
+        return str(score.metadata[REASONING_KEY]), score.answer
+    transcript = parse_conversation(sample.messages, sample.output, decision_tags, max_turns)
+    return transcript.hidden_reasoning, transcript.output
+
+
+def read_scored_log(location: str) -> EvalLog:
+    """A log's samples with their scores and outputs, without the conversations the stored
+    parse stands in for; a log scored before the parse was stored keeps its messages."""
+    log = read_eval_log(location, exclude_fields=SCORING_ONLY)
+    scorer = BEHAVIOUR_SCORER if is_behaviour_run(log) else SCORER_NAME
+    unparsed = (
+        sample
+        for sample in log.samples or []
+        if (score := (sample.scores or {}).get(scorer)) is not None
+        and REASONING_KEY not in (score.metadata or {})
+    )
+    if next(unparsed, None) is not None:
+        return read_eval_log(location, exclude_fields=SCORING_ONLY - {"messages"})
+    return log
 
 
 def is_behaviour_run(log: EvalLog) -> bool:

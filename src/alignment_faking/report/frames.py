@@ -12,7 +12,7 @@ from os import PathLike
 from typing import Any
 
 import pandas as pd
-from inspect_ai.log import EvalLog, EvalSample, read_eval_log
+from inspect_ai.log import EvalLog, EvalSample
 
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
@@ -21,10 +21,12 @@ from alignment_faking.inspect.logs import (
     behaviour_record,
     is_behaviour_run,
     log_summary,
+    read_scored_log,
     run_headers,
     sample_record,
+    sample_texts,
 )
-from alignment_faking.inspect.scorers import SCORER_NAME, parse_conversation
+from alignment_faking.inspect.scorers import SCORER_NAME
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario.settings import TIERS
 from alignment_faking.summary import label_runs
@@ -71,7 +73,7 @@ def results(paths: Sequence[str | PathLike[str]]) -> Results:
         paths = [paths]
     for header in run_headers([str(p) for p in paths]):
         # one read of the samples serves the summary and the rows
-        log = read_eval_log(header.location, exclude_fields={"events", "attachments", "store"})
+        log = read_scored_log(header.location)
         summaries.append(log_summary(log))
         # the rows keep only the texts the browser shows
         samples += [sample_row(len(summaries) - 1, log, sample) for sample in log.samples or []]
@@ -194,16 +196,11 @@ def _judges(
 
 def _row(
     run: int, log: EvalLog, sample: EvalSample, record: SampleRecord | BehaviourRecord,
-    decision_tags: bool, judges: dict[str, dict[str, Any]],
+    scorer: str, decision_tags: bool, judges: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:  # fmt: skip
-    """What every sample's row holds: its identity and texts, read through the scorer's parser."""
+    """What every sample's row holds: its identity and texts, as the scorer parsed them."""
     meta = log.eval.metadata or {}
-    transcript = parse_conversation(
-        sample.messages,
-        sample.output,
-        decision_tags=decision_tags,
-        max_turns=int(meta.get("turns", 1)),
-    )
+    reasoning, output = sample_texts(sample, scorer, decision_tags, int(meta.get("turns", 1)))
     return {
         "run": run,
         "model": log.eval.model,
@@ -216,9 +213,9 @@ def _row(
         "turns": int((sample.metadata or {}).get("turns", 1)),
         "invalid_reason": record.invalid_reason,
         "query": str((sample.metadata or {}).get("query", "")),
-        "hidden_reasoning": transcript.hidden_reasoning,
-        "output": transcript.output or "",
-        "completion": _unreadable(sample) if transcript.output is None else "",
+        "hidden_reasoning": reasoning,
+        "output": output or "",
+        "completion": _unreadable(sample) if output is None else "",
         "judges": judges,
     }
 
@@ -230,7 +227,7 @@ def behaviour_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
     score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
     verdict = (score.metadata or {}).get("verdict") if score is not None else None
     judges = _judges({evaluation: verdict}, (evaluation,))
-    return _row(run, log, sample, record, False, judges) | {
+    return _row(run, log, sample, record, BEHAVIOUR_SCORER, False, judges) | {
         "outcome": record.decision or ("invalid" if record.invalid_reason else "not_judged"),
         "alignment_faking": "not_judged",
         "af_score": None,
@@ -250,7 +247,7 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
     value = score.value if score is not None and isinstance(score.value, dict) else {}
     judges = _judges(score.metadata or {}) if score is not None else {}
     decision_tags = (log.eval.metadata or {})["setting"] == "helpful_only"
-    return _row(run, log, sample, record, decision_tags, judges) | {
+    return _row(run, log, sample, record, SCORER_NAME, decision_tags, judges) | {
         "outcome": record.outcome,
         "alignment_faking": record.alignment_faking,
         "af_score": value.get("af_score"),
