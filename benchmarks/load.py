@@ -2,7 +2,7 @@
 
 Prints wall time, harness CPU, peak resident memory of the harness, the log's size, and
 whether Inspect can read the log back whole (what `inspect view` does). The stub runs in
-its own process. Usage: python benchmarks/load.py [--samples 10000] [--concurrency 200]
+its own process. Usage: python benchmarks/load.py [--samples 10000] [--concurrency 200] [--shards 1]
 [--latency 0.2] [--faults 0.0]
 """
 
@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--faults", type=float, default=0.0, help="share of requests that fail")
+    parser.add_argument("--shards", type=int, default=1, help="Inspect processes (run --shards)")
     args = parser.parse_args()
 
     epochs = 10
@@ -65,6 +66,7 @@ def main() -> None:
                 RunOptions(
                     setting="helpful_only",
                     model="openai-api/stub/faker",
+                    shards=args.shards,
                     task=TaskOptions(dataset=str(dataset), epochs=epochs, cache=False),
                     eval=EvalOptions(
                         log_dir=log_dir, max_connections=args.concurrency, display="none"
@@ -72,19 +74,22 @@ def main() -> None:
                     judges=JudgeOptions(compliance_judge="tags", af_judge="none"),
                 )
             )
+            # the shard processes have ended; the stub server (also a child) has not
+            shards = resource.getrusage(resource.RUSAGE_CHILDREN)
         finally:
             stop.set()
             server.join(timeout=10)
         wall = time.perf_counter() - start
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        log_file = Path(logs[0].location.removeprefix("file:"))
+        log_files = [Path(log.location.removeprefix("file:")) for log in logs]
         read_start = time.perf_counter()
-        reread = read_eval_log(str(log_file))
+        read_back = sum(len(read_eval_log(str(file)).samples or []) for file in log_files)
         read_s = time.perf_counter() - read_start
         samples = queries * 2 * epochs
-        assert len(reread.samples or []) == samples, "the log lost samples"
+        assert read_back == samples, "the log lost samples"
         print(
-            f"samples            {samples} ({queries} queries x 2 tiers x {epochs} epochs), status {logs[0].status}"
+            f"samples            {samples} ({queries} queries x 2 tiers x {epochs} epochs), "
+            f"status {summary['status']}, {args.shards} process(es)"
         )
         print(
             f"concurrency        {args.concurrency}, latency {args.latency} s, faults {args.faults:.0%}"
@@ -94,11 +99,14 @@ def main() -> None:
             f"wall time          {wall:.1f} s ({samples / wall:.1f} samples/s); provider bound "
             f"{bound:.0f} s -> {wall / bound:.1f} x"
         )
-        cpu = usage.ru_utime + usage.ru_stime
+        cpu = usage.ru_utime + usage.ru_stime + shards.ru_utime + shards.ru_stime
         print(f"harness CPU        {cpu:.1f} s ({1000 * cpu / samples:.0f} ms per sample)")
-        print(f"peak RSS           {usage.ru_maxrss / 1024:.0f} MiB")
+        peak = max(usage.ru_maxrss, shards.ru_maxrss)  # with shards: the largest process
+        print(f"peak RSS           {peak / 1024:.0f} MiB")
+        size = sum(file.stat().st_size for file in log_files)
         print(
-            f"log                {log_file.stat().st_size / 2**20:.1f} MiB, read back in {read_s:.1f} s, {len(reread.samples or [])} samples"
+            f"log                {size / 2**20:.1f} MiB in {len(log_files)} file(s), "
+            f"read back in {read_s:.1f} s, {read_back} samples"
         )
         tiers = summary["tiers"]
         print(

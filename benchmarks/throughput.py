@@ -2,8 +2,10 @@
 
 The stub runs in its own process so that the harness CPU time measured here is ours alone.
 Prints achieved samples/s against the ideal (concurrency / latency) and the harness CPU
-time per sample. Usage: python benchmarks/throughput.py [--samples 1000] [--latency 1.0]
-[--concurrency 50] [--max-samples N] [--no-log-realtime]
+time per sample, ours and Inspect's apart; with --shards N, also the same run split over N
+processes by `run --shards` (start-up included, and in steady state: first sample started to
+last finished). Usage: python benchmarks/throughput.py [--samples 1000] [--latency 1.0]
+[--concurrency 50] [--max-samples N] [--no-log-realtime] [--shards N]
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ import os
 import resource
 import tempfile
 import time
+from datetime import datetime
 
 from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
 from inspect_ai.solver import generate
 
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.task import alignment_faking_task
+from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
+from alignment_faking.runner import run
 
 
 def _serve(latency: float, ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
@@ -29,8 +35,8 @@ def _serve(latency: float, ready: multiprocessing.Queue, stop: multiprocessing.E
         stop.wait()
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -63,6 +69,37 @@ def _run(queries: int, epochs: int, args: argparse.Namespace, log_dir: str, bare
     return log
 
 
+def _sharded(queries: int, epochs: int, args: argparse.Namespace, log_dir: str) -> list[str]:
+    """The same run through `run --shards`: wall time with and without the processes' start-up."""
+    options = RunOptions(
+        setting="helpful_only",
+        model="openai-api/stub/faker",
+        shards=args.shards,
+        task=TaskOptions(queries=queries, epochs=epochs, cache=False),
+        judges=JudgeOptions(compliance_judge="tags", af_judge="baseline"),
+        eval=EvalOptions(log_dir=log_dir, max_connections=args.concurrency,
+                         max_samples=args.max_samples, display="none"),
+    )  # fmt: skip
+    cpu0, wall0 = _cpu_seconds(resource.RUSAGE_CHILDREN), time.perf_counter()
+    logs, [summary] = run(options, echo=lambda _: None)
+    wall = time.perf_counter() - wall0
+    cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu0  # the shard processes, now ended
+    assert summary["status"] == "success", summary["error"]
+    samples = [s for log in logs for s in read_eval_log(log.location).samples or []]
+    started = min(s.started_at for s in samples if s.started_at)
+    finished = max(s.completed_at for s in samples if s.completed_at)
+    steady = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    ideal_rate, n = args.concurrency / args.latency, len(samples)
+    each = -(-args.concurrency // args.shards)
+    return [
+        f"--shards {args.shards}              {n} samples, {each} connections each",
+        f"  wall, start-up included {wall:.1f} s = {n / wall / ideal_rate:.2f} of ideal",
+        f"  steady state            {steady:.1f} s = {n / steady / ideal_rate:.2f} of ideal "
+        "(first sample started to last finished)",
+        f"  shard processes' CPU    {cpu:.1f} s = {1000 * cpu / n:.1f} ms/sample (start-up included)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=1000)
@@ -76,6 +113,7 @@ def main() -> None:
     parser.add_argument(
         "--no-log-realtime", action="store_true", help="skip Inspect's live sample buffer"
     )
+    parser.add_argument("--shards", type=int, default=1, help="also run it in N processes")
     args = parser.parse_args()
     args.max_samples = args.max_samples or 2 * args.concurrency
 
@@ -103,6 +141,7 @@ def main() -> None:
             _run(queries, epochs, args, log_dir, bare=True)
             bare_wall = time.perf_counter() - bare_wall0
             bare_cpu = _cpu_seconds() - bare0
+            sharded = _sharded(queries, epochs, args, log_dir) if args.shards > 1 else []
     finally:
         stop.set()
         server.join(timeout=10)
@@ -129,6 +168,8 @@ def main() -> None:
     print(
         f"10,000-sample run     {10 * cpu:.0f} s of harness CPU vs {10000 / ideal_rate:.0f} s of provider time"
     )
+
+    print("\n".join(sharded))
 
 
 if __name__ == "__main__":

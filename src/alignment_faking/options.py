@@ -90,6 +90,9 @@ class RunOptions:
     model_args: dict[str, Any] = field(default_factory=dict)
     max_error_share: float = DEFAULT_MAX_ERROR_SHARE
     resume: bool = False
+    shards: int = 1
+    """Inspect processes the run is split over, each asking a share of the queries with a share
+    of the connections; `summary` and the report merge them back into one run."""
     task: TaskOptions = field(default_factory=TaskOptions)
     judges: JudgeOptions = field(default_factory=JudgeOptions)
     eval: EvalOptions = field(default_factory=EvalOptions)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, replace
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +41,17 @@ from alignment_faking.inspect.evaluations import (
     reasoning_categories,
 )
 from alignment_faking.inspect.logs import (
+    SHARD,
     actual_usage,
     first_provider_error,
     local_path,
+    log_locations,
     log_summary,
+    merge_shards,
     provider_errors,
     run_headers,
     run_records,
+    shard_of,
 )
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
@@ -99,19 +106,51 @@ def unfinished_log(
     log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
 ) -> str | None:
     """The newest log in the directory of the same run that did not finish, if any."""
-    if not Path(log_dir).is_dir():
-        return None
-    for info in list_eval_logs(log_dir):  # newest first
-        header = read_eval_log(info.name, header_only=True)
-        same_args = all(header.eval.task_args.get(k) == v for k, v in task_args.items())
-        if (
-            header.status != "success"
-            and header.eval.task_registry_name == task_name
-            and header.eval.model == model
-            and same_args
-        ):
-            return info.name
+    for header in _same_runs(log_dir, task_name, model, task_args):
+        if header.status != "success" and shard_of(header) is None:
+            return header.location
     return None
+
+
+def _same_runs(
+    log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
+) -> list[EvalLog]:
+    """Headers of the logs in the directory of this task, model and arguments, newest first."""
+    if not Path(log_dir).is_dir():
+        return []
+    headers = [read_eval_log(info.name, header_only=True) for info in list_eval_logs(log_dir)]
+    return [
+        header
+        for header in headers
+        if header.eval.task_registry_name == task_name
+        and header.eval.model == model
+        and all(header.eval.task_args.get(k) == v for k, v in task_args.items())
+    ]
+
+
+def unfinished_shards(
+    log_dir: str, call: TaskCall, model: str, count: int
+) -> tuple[str, list[tuple[int, str | None]]] | None:
+    """The newest sharded run of the same run with shards left to do: its group id, and each
+    such shard's index with its unfinished log (None for a shard that never wrote one)."""
+    headers = [
+        h
+        for h in _same_runs(log_dir, call.name, model, call.args)
+        if (shard := shard_of(h)) is not None and shard["count"] == count
+    ]
+    if not headers:
+        return None
+    group = shard_of(headers[0])["group"]  # type: ignore[index]
+    newest: dict[int, EvalLog] = {}
+    for header in headers:  # newest first: a retry's log wins over the attempt it retried
+        if shard_of(header)["group"] == group:  # type: ignore[index]
+            newest.setdefault(int(shard_of(header)["index"]), header)  # type: ignore[index]
+    todo = [
+        (index, None if index not in newest else newest[index].location)
+        for index in range(count)
+        if index not in newest or newest[index].status != "success"
+    ]
+    return (group, todo) if todo else None
 
 
 def task_plan(
@@ -232,11 +271,16 @@ def run(
     planned = planned_task(options, options.setting, options.task.variation)
     if options.cost.dry_run:  # the plan alone: no model is built, so no key is needed
         check_budget(
-            task_plan(planned, options.model, judges, options.cost.expected_output_tokens), options, echo
+            task_plan(planned, options.model, judges, options.cost.expected_output_tokens),
+            options,
+            echo,
         )
         return [], []
     model = resolve_model(options.model, options.model_args)
     roles = judge_roles(options.setting, judges, options.eval.max_connections, options.evaluation)
+    if options.shards > 1:
+        logs = _run_sharded(options, call, planned, model, echo)
+        return _finish(logs, options, echo) if logs else ([], [])
     unfinished = (
         unfinished_log(options.eval.log_dir, call.name, str(model), call.args)
         if options.resume
@@ -256,6 +300,89 @@ def run(
         if all(log.status == "success" for log in logs):
             Path(local_path(unfinished)).unlink()  # superseded by the completed log
     return _finish(logs, options, echo)
+
+
+def _run_sharded(
+    options: RunOptions, call: TaskCall, planned: Task, model: Model, echo: Callable[[str], None]
+) -> list[EvalLog]:
+    """The run in `options.shards` processes, each over a share of the queries with a share of
+    the connections; with --resume, only the shards of the last sharded run left unfinished.
+
+    One process's event loop caps a run's pace (Inspect alone costs about 16 ms of CPU a
+    sample); a fast local server can take more than that, and shards are the way past it.
+    """
+    count = options.shards
+    queries = len({s.metadata["query_id"] for s in planned.dataset})  # type: ignore[index]
+    if count > queries:
+        raise UserError(f"--shards {count} is more than the run's {queries} queries")
+    resumed = (
+        unfinished_shards(options.eval.log_dir, call, str(model), count) if options.resume else None
+    )
+    group, jobs = resumed or (uuid.uuid4().hex[:12], [(i, None) for i in range(count)])
+    done = {
+        pair
+        for index, location in jobs
+        if location is not None
+        for pair in finished_samples(location)
+    }
+    if resumed:
+        echo(f"resuming {len(jobs)} of {count} shards: {len(done)} samples already done")
+    plan = task_plan(planned, str(model), options.judges, options.cost.expected_output_tokens,
+                     frozenset(done))  # fmt: skip
+    if not check_budget(plan, options, echo):
+        return []
+    policy = options.eval.max_connections or model.api.max_connections()
+    share = replace(
+        options,
+        eval=replace(
+            options.eval,
+            max_connections=-(-policy // count),
+            max_samples=None
+            if options.eval.max_samples is None
+            else -(-options.eval.max_samples // count),
+            display="none",
+        ),
+    )
+    echo(f"{count} shards, {share.eval.max_connections} connections each")
+    locations: list[str] = []
+    with ProcessPoolExecutor(len(jobs), mp_context=get_context("spawn")) as pool:
+        running = {
+            pool.submit(run_shard, share, call, index, group, location): index
+            for index, location in jobs
+        }
+        for future in as_completed(running):
+            locations.append(future.result())
+            echo(f"shard {running[future] + 1} of {count} finished: {local_path(locations[-1])}")
+    return [read_eval_log(location) for location in locations]
+
+
+def run_shard(
+    options: RunOptions, call: TaskCall, index: int, group: str, unfinished: str | None
+) -> str:
+    """One shard of a run, in its own process: its queries, or the retry of its unfinished log.
+    Returns the location of the shard's log."""
+    model = resolve_model(options.model, options.model_args)
+    roles = judge_roles(
+        options.setting, options.judges, options.eval.max_connections, options.evaluation
+    )
+    common = _eval_options(options) | _max_samples(options, model, roles)
+    if unfinished is not None:
+        [log] = eval_retry(unfinished, **common)  # type: ignore[arg-type]
+        if log.status == "success":
+            Path(local_path(unfinished)).unlink()  # superseded by the completed log
+        return log.location
+    task = call.build()
+    queries = sorted({s.metadata["query_id"] for s in task.dataset})  # type: ignore[index]
+    mine = set(queries[index :: options.shards])
+    [log] = inspect_eval(
+        task,
+        model=model,
+        model_roles=roles,
+        sample_id=[s.id for s in task.dataset if s.metadata["query_id"] in mine],  # type: ignore[index, misc]
+        metadata={SHARD: {"group": group, "index": index, "count": options.shards}},
+        **common,
+    )  # type: ignore[arg-type]
+    return log.location
 
 
 def sweep(
@@ -291,7 +418,9 @@ def sweep(
                 r
                 for s in settings
                 if (
-                    r := judge_roles(s, options.judges, options.eval.max_connections, options.evaluation)
+                    r := judge_roles(
+                        s, options.judges, options.eval.max_connections, options.evaluation
+                    )
                 )
             ),
             None,
@@ -401,24 +530,33 @@ def _same_file(location: str) -> Path:
 def _finish(
     logs: list[EvalLog], options: RunOptions, echo: Callable[[str], None]
 ) -> tuple[list[EvalLog], list[dict]]:
-    """Mark failed runs, summarise these runs, and write summary.json over every run in the directory."""
+    """Mark failed runs, summarise these runs, and write summary.json over every run in the directory.
+
+    The shards of a sharded run are summarised as the one run they make, finished shards of
+    an earlier attempt included.
+    """
     # eval_set hands back headers: read each log once for both the summary and the usage
     logs = [log if log.samples is not None else read_eval_log(log.location) for log in logs]
-    mine: dict[Path, dict] = {}
+    records: dict[Path, list] = {}
     for log in logs:
-        records = run_records(log)
-        mark_failed(log, records, options.max_error_share)
-        mine[_same_file(log.location)] = log_summary(log, records)
+        records[_same_file(log.location)] = run_records(log)
+        mark_failed(log, records[_same_file(log.location)], options.max_error_share)
     # earlier runs in the same directory stay in summary.json beside these (the same entries,
     # so the CLI table shows the labels summary.json gives them)
-    everything = [
-        mine.get(_same_file(header.location)) or log_summary(header)
-        for header in run_headers([options.eval.log_dir], note=lambda _: None)
-    ]
+    everything, mine = [], []
+    for header in run_headers([options.eval.log_dir], note=lambda _: None):
+        files = [_same_file(location) for location in log_locations(header)]
+        known = [records[f] for f in files if f in records]
+        summary = log_summary(
+            header, [r for part in known for r in part] if len(known) == len(files) else None
+        )
+        everything.append(summary)
+        if known:
+            mine.append(summary)
     write_summary(Path(options.eval.log_dir) / SUMMARY_FILE, label_runs(everything))
     used = [line for log in logs for line in actual_usage(log)]
     echo(format_plan(used, load_prices(options.cost.prices), "used"))
-    return logs, list(mine.values())
+    return logs, mine
 
 
 def rescore(
@@ -431,9 +569,7 @@ def rescore(
     """
     summaries = []
     for header in run_headers(paths):
-        file = local_path(header.location)
-        log = read_eval_log(file)
-        meta = log.eval.metadata
+        meta = header.eval.metadata or {}
         setting, evaluation = meta["setting"], meta.get("evaluation", COMPLIANCE)
         trained_tier, turns = trained_tier_in(meta), meta.get("turns", 1)
         if evaluation in EVALUATIONS:
@@ -459,12 +595,17 @@ def rescore(
                 "evaluation": evaluation,
                 "judge_model": judges.judge_model if roles else None,
             }
-        scored = inspect_score(
-            log, scorers=[scorer], model_roles=roles, action="overwrite", display=display
-        )  # type: ignore[arg-type]
-        scored.eval.metadata = {**meta, **update}
-        write_eval_log(scored, file)
-        summaries.append(log_summary(scored))
+        scored = []
+        for file in map(local_path, log_locations(header)):  # every shard of a sharded run
+            log = read_eval_log(file)
+            log = inspect_score(
+                log, scorers=[scorer], model_roles=roles, action="overwrite", display=display
+            )  # type: ignore[arg-type]
+            log.eval.metadata = {**(log.eval.metadata or {}), **update}
+            write_eval_log(log, file)
+            scored.append(log)
+        [run] = merge_shards(scored)
+        summaries.append(log_summary(run))
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
     return label_runs(summaries)

@@ -52,6 +52,9 @@ class RunInfo:
     evaluation: str = COMPLIANCE
     """`compliance` (the main experiment, with or without reasoning categories) or another
     evaluation's name (evaluations.py)."""
+    shard_logs: list[str] = field(default_factory=list)
+    """The logs of a run made in several processes (`run --shards`), in order; `log` is the
+    first. Empty for a run in one process."""
 
 
 def _interval(ci: Interval | None) -> list[float] | None:
@@ -135,6 +138,7 @@ def _tier_entry(tier: TierStats) -> dict:
 def _identity(info: RunInfo) -> dict:
     return {
         "log": info.log,
+        "shard_logs": info.shard_logs,
         "model": info.model,
         "evaluation": info.evaluation,
         "setting": info.setting,

@@ -181,6 +181,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="finish the unfinished log of the same run in --log-dir instead of starting over",
     )
+    run.add_argument(
+        "--shards",
+        type=positive,
+        default=argparse.SUPPRESS,
+        help="split the run over N Inspect processes, each asking a share of the queries with a "
+        "share of --max-connections; `summary` and the report merge them into one run "
+        "(default 1: one process; use it when a fast local server outpaces one process)",
+    )
     _experiment_options(run, default_log_dir="logs")
     run.set_defaults(handler=_run)
 

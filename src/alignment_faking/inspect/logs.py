@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from inspect_ai.event import ModelEvent
 from inspect_ai.log import (
+    EvalError,
     EvalLog,
     EvalSample,
     list_eval_logs,
@@ -62,7 +63,7 @@ def never_started(header: EvalLog) -> bool:
 
 
 def run_headers(paths: Sequence[str], note: Note = _stderr) -> list[EvalLog]:
-    """Headers of the alignment-faking runs logged there, oldest first.
+    """Headers of the alignment-faking runs logged there, oldest first, a sharded run as one.
 
     Runs that never started are skipped (and noted); so is an attempt that a retry of the
     same task (`--resume`, a re-run sweep) superseded: a retry keeps the task's id.
@@ -82,7 +83,76 @@ def run_headers(paths: Sequence[str], note: Note = _stderr) -> list[EvalLog]:
                 f"skipped {local_path(earlier.location)}: superseded by its retry {local_path(file)}"
             )
         latest[header.eval.task_id] = header
-    return list(latest.values())
+    return merge_shards(list(latest.values()))
+
+
+SHARD = "shard"
+"""Eval metadata of one shard of a run (`run --shards`): its run's `group` id, `index`, `count`."""
+SHARD_LOGS = "shard_logs"
+"""Metadata a merged run carries in memory: the locations of its shards' logs, in order."""
+_WORST_FIRST = ("error", "cancelled", "started")
+
+
+def shard_of(log: EvalLog) -> dict | None:
+    """The shard a log holds, or None for a run in one process."""
+    return (log.eval.metadata or {}).get(SHARD)
+
+
+def log_locations(log: EvalLog) -> list[str]:
+    """The files a run's samples are in: its shards' logs, or its own."""
+    return list((log.eval.metadata or {}).get(SHARD_LOGS) or [log.location])
+
+
+def merge_shards(logs: Sequence[EvalLog]) -> list[EvalLog]:
+    """Each sharded run as one log, where its first shard stood; other runs as they are.
+
+    The merged log is the first shard's, in memory: its samples are every shard's (when
+    all were read), its locations all of theirs. A shard that failed fails the run; a shard
+    that is missing makes it an error that names the missing ones, never a smaller run.
+    """
+    groups: dict[str, list[EvalLog]] = {}
+    for log in logs:
+        if (shard := shard_of(log)) is not None:
+            groups.setdefault(shard["group"], []).append(log)
+    merged: list[EvalLog] = []
+    for log in logs:
+        shard = shard_of(log)
+        if shard is None:
+            merged.append(log)
+        elif shard["group"] in groups:
+            merged.append(_merged(sorted(groups.pop(shard["group"]), key=_shard_index)))
+    return merged
+
+
+def _shard_index(log: EvalLog) -> int:
+    return int(shard_of(log)["index"])  # type: ignore[index]
+
+
+def _merged(shards: list[EvalLog]) -> EvalLog:
+    first, count = shards[0], int(shard_of(shards[0])["count"])  # type: ignore[index]
+    missing = sorted(set(range(count)) - {_shard_index(s) for s in shards})
+    failed = next((s for status in _WORST_FIRST for s in shards if s.status == status), None)
+    samples = (
+        [sample for s in shards for sample in s.samples or []]
+        if all(s.samples is not None for s in shards)
+        else None
+    )
+    update: dict = {
+        "eval": first.eval.model_copy(
+            update={"metadata": {**first.eval.metadata, SHARD_LOGS: [s.location for s in shards]}}
+        ),
+        "samples": samples,
+    }
+    if missing:
+        named = ", ".join(str(i + 1) for i in missing)
+        message = f"shard {named} of {count} missing: the run is incomplete"
+        update |= {
+            "status": "error",
+            "error": EvalError(message=message, traceback="", traceback_ansi=""),
+        }
+    elif failed is not None:
+        update |= {"status": failed.status, "error": failed.error}
+    return first.model_copy(update=update)
 
 
 def summarize_logs(paths: Sequence[str], note: Note = _stderr) -> list[dict]:
@@ -178,7 +248,8 @@ def log_samples(log: EvalLog, exclude: set[str] | None = None) -> Iterator[EvalS
     if log.samples is not None:
         yield from log.samples
     elif log.location:
-        yield from read_eval_log(log.location, exclude_fields=exclude).samples or []
+        for location in log_locations(log):
+            yield from read_eval_log(location, exclude_fields=exclude).samples or []
 
 
 def sample_texts(
@@ -198,20 +269,23 @@ def sample_texts(
     return transcript.hidden_reasoning, transcript.output
 
 
-def read_scored_log(location: str) -> EvalLog:
-    """A log's samples with their scores and outputs, without the conversations the stored
-    parse stands in for; a log scored before the parse was stored keeps its messages."""
-    log = read_eval_log(location, exclude_fields=SCORING_ONLY)
-    scorer = BEHAVIOUR_SCORER if is_behaviour_run(log) else SCORER_NAME
-    unparsed = (
-        sample
-        for sample in log.samples or []
-        if (score := (sample.scores or {}).get(scorer)) is not None
-        and REASONING_KEY not in (score.metadata or {})
-    )
-    if next(unparsed, None) is not None:
-        return read_eval_log(location, exclude_fields=SCORING_ONLY - {"messages"})
-    return log
+def read_scored_log(header: EvalLog) -> EvalLog:
+    """A run's samples (every shard's) with their scores and outputs, without the conversations
+    the stored parse stands in for; a log scored before the parse was stored keeps its messages."""
+    scorer = BEHAVIOUR_SCORER if is_behaviour_run(header) else SCORER_NAME
+    samples: list[EvalSample] = []
+    for location in log_locations(header):
+        log = read_eval_log(location, exclude_fields=SCORING_ONLY)
+        unparsed = (
+            sample
+            for sample in log.samples or []
+            if (score := (sample.scores or {}).get(scorer)) is not None
+            and REASONING_KEY not in (score.metadata or {})
+        )
+        if next(unparsed, None) is not None:
+            log = read_eval_log(location, exclude_fields=SCORING_ONLY - {"messages"})
+        samples += log.samples or []
+    return header.model_copy(update={"samples": samples})
 
 
 def is_behaviour_run(log: EvalLog) -> bool:
@@ -269,6 +343,7 @@ def run_info(log: EvalLog) -> RunInfo:
         | ({"judge_model": judge} if (judge := _judge_model(log)) else {}),
         created=log.eval.created,
         evaluation=meta.get("evaluation", COMPLIANCE),
+        shard_logs=meta.get(SHARD_LOGS, []),
     )
 
 

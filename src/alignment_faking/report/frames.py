@@ -73,7 +73,7 @@ def results(paths: Sequence[str | PathLike[str]]) -> Results:
         paths = [paths]
     for header in run_headers([str(p) for p in paths]):
         # one read of the samples serves the summary and the rows
-        log = read_scored_log(header.location)
+        log = read_scored_log(header)
         summaries.append(log_summary(log))
         # the rows keep only the texts the browser shows
         samples += [sample_row(len(summaries) - 1, log, sample) for sample in log.samples or []]
