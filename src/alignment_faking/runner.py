@@ -14,7 +14,7 @@ from inspect_ai import Task, eval_retry, eval_set
 from inspect_ai import eval as inspect_eval
 from inspect_ai import score as inspect_score
 from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.log import EvalError, EvalLog, list_eval_logs, read_eval_log, write_eval_log
+from inspect_ai.log import EvalLog, read_eval_log, write_eval_log
 from inspect_ai.model import Model, get_model
 
 from alignment_faking.cost import (
@@ -43,15 +43,16 @@ from alignment_faking.inspect.evaluations import (
 from alignment_faking.inspect.logs import (
     SHARD,
     actual_usage,
-    first_provider_error,
+    finished_samples,
     local_path,
     log_locations,
     log_summary,
+    mark_failed,
     merge_shards,
-    provider_errors,
     run_headers,
     run_records,
-    shard_of,
+    unfinished_log,
+    unfinished_shards,
 )
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
@@ -61,7 +62,6 @@ from alignment_faking.judges import needs_judge_model, sample_judges
 from alignment_faking.judges.labels import LabelledItem
 from alignment_faking.judges.validation import Validation
 from alignment_faking.options import JudgeOptions, RunOptions
-from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.scenario.settings import trained_tier_in
 from alignment_faking.summary import SUMMARY_FILE, label_runs, write_summary
@@ -100,57 +100,6 @@ def judge_roles(
             f"judge {err} (pick another with --judge-model, or run offline with "
             "--af-judge baseline and --compliance-judge tags)"
         ) from None
-
-
-def unfinished_log(
-    log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
-) -> str | None:
-    """The newest log in the directory of the same run that did not finish, if any."""
-    for header in _same_runs(log_dir, task_name, model, task_args):
-        if header.status != "success" and shard_of(header) is None:
-            return header.location
-    return None
-
-
-def _same_runs(
-    log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
-) -> list[EvalLog]:
-    """Headers of the logs in the directory of this task, model and arguments, newest first."""
-    if not Path(log_dir).is_dir():
-        return []
-    headers = [read_eval_log(info.name, header_only=True) for info in list_eval_logs(log_dir)]
-    return [
-        header
-        for header in headers
-        if header.eval.task_registry_name == task_name
-        and header.eval.model == model
-        and all(header.eval.task_args.get(k) == v for k, v in task_args.items())
-    ]
-
-
-def unfinished_shards(
-    log_dir: str, call: TaskCall, model: str, count: int
-) -> tuple[str, list[tuple[int, str | None]]] | None:
-    """The newest sharded run of the same run with shards left to do: its group id, and each
-    such shard's index with its unfinished log (None for a shard that never wrote one)."""
-    headers = [
-        h
-        for h in _same_runs(log_dir, call.name, model, call.args)
-        if (shard := shard_of(h)) is not None and shard["count"] == count
-    ]
-    if not headers:
-        return None
-    group = shard_of(headers[0])["group"]  # type: ignore[index]
-    newest: dict[int, EvalLog] = {}
-    for header in headers:  # newest first: a retry's log wins over the attempt it retried
-        if shard_of(header)["group"] == group:  # type: ignore[index]
-            newest.setdefault(int(shard_of(header)["index"]), header)  # type: ignore[index]
-    todo = [
-        (index, None if index not in newest else newest[index].location)
-        for index in range(count)
-        if index not in newest or newest[index].status != "success"
-    ]
-    return (group, todo) if todo else None
 
 
 def task_plan(
@@ -255,12 +204,6 @@ def planned_task(options: RunOptions, setting: str, variation: str) -> Task:
     )
 
 
-def finished_samples(log_file: str) -> frozenset[tuple[str, int]]:
-    """(sample id, epoch) of the samples a log holds that a retry keeps (those without an error)."""
-    log = read_eval_log(log_file, exclude_fields={"events", "messages", "attachments", "store"})
-    return frozenset((str(s.id), s.epoch) for s in log.samples or [] if s.error is None)
-
-
 def run(
     options: RunOptions, echo: Callable[[str], None] = print
 ) -> tuple[list[EvalLog], list[dict]]:
@@ -316,7 +259,9 @@ def _run_sharded(
     if count > queries:
         raise UserError(f"--shards {count} is more than the run's {queries} queries")
     resumed = (
-        unfinished_shards(options.eval.log_dir, call, str(model), count) if options.resume else None
+        unfinished_shards(options.eval.log_dir, call.name, str(model), call.args, count)
+        if options.resume
+        else None
     )
     group, jobs = resumed or (uuid.uuid4().hex[:12], [(i, None) for i in range(count)])
     done = {
@@ -499,28 +444,6 @@ def _max_samples(
     judge = roles["judge"] if roles else None
     spare = (judge.config.max_connections or judge.api.max_connections()) if judge else policy
     return {"max_samples": policy + spare}
-
-
-def mark_failed(
-    log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord], max_error_share: float
-) -> None:
-    """Mark a run failed, in its log file too, when provider errors reach the share of samples.
-
-    Inspect stops a run once sample errors reach the share; this also counts answers that came
-    back as an error (a refused request, say) and were scored invalid, and names the cause.
-    """
-    errors = provider_errors(records)
-    if not errors or errors < max_error_share * len(records):
-        return
-    cause = first_provider_error(log) or "no answer came back"
-    message = f"{errors} of {len(records)} samples are provider errors; the first: {cause}"
-    log.status = "error"
-    log.error = (
-        log.error.model_copy(update={"message": message})  # Inspect stopped it: keep its traceback
-        if log.error
-        else EvalError(message=message, traceback="", traceback_ansi="")
-    )
-    write_eval_log(log, log.location)
 
 
 def _same_file(location: str) -> Path:

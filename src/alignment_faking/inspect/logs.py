@@ -1,4 +1,5 @@
-"""Read runs back from Inspect eval logs as plain records."""
+"""Runs in Inspect eval logs: read back as plain records (a sharded run as one), the unfinished
+ones a resume must finish, and a failed run marked in its log."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from inspect_ai.event import ModelEvent
@@ -16,6 +18,7 @@ from inspect_ai.log import (
     list_eval_logs,
     read_eval_log,
     read_eval_log_sample_summaries,
+    write_eval_log,
 )
 
 from alignment_faking.cost import PlanLine
@@ -369,3 +372,80 @@ def actual_usage(log: EvalLog) -> list[PlanLine]:
         PlanLine(role, model, calls, tokens_in, tokens_out, cached_input_tokens=cached)
         for (role, model), (calls, tokens_in, tokens_out, cached) in tallies.items()
     ]
+
+
+def unfinished_log(
+    log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
+) -> str | None:
+    """The newest log in the directory of the same run that did not finish, if any."""
+    for header in same_runs(log_dir, task_name, model, task_args):
+        if header.status != "success" and shard_of(header) is None:
+            return header.location
+    return None
+
+
+def same_runs(log_dir: str, task_name: str, model: str, task_args: dict[str, Any]) -> list[EvalLog]:
+    """Headers of the logs in the directory of this task, model and arguments, newest first."""
+    if not Path(log_dir).is_dir():
+        return []
+    headers = [read_eval_log(info.name, header_only=True) for info in list_eval_logs(log_dir)]
+    return [
+        header
+        for header in headers
+        if header.eval.task_registry_name == task_name
+        and header.eval.model == model
+        and all(header.eval.task_args.get(k) == v for k, v in task_args.items())
+    ]
+
+
+def unfinished_shards(
+    log_dir: str, task_name: str, model: str, task_args: dict[str, Any], count: int
+) -> tuple[str, list[tuple[int, str | None]]] | None:
+    """The newest sharded run of the same run with shards left to do: its group id, and each
+    such shard's index with its unfinished log (None for a shard that never wrote one)."""
+    headers = [
+        h
+        for h in same_runs(log_dir, task_name, model, task_args)
+        if (shard := shard_of(h)) is not None and shard["count"] == count
+    ]
+    if not headers:
+        return None
+    group = shard_of(headers[0])["group"]  # type: ignore[index]
+    newest: dict[int, EvalLog] = {}
+    for header in headers:  # newest first: a retry's log wins over the attempt it retried
+        if shard_of(header)["group"] == group:  # type: ignore[index]
+            newest.setdefault(int(shard_of(header)["index"]), header)  # type: ignore[index]
+    todo = [
+        (index, None if index not in newest else newest[index].location)
+        for index in range(count)
+        if index not in newest or newest[index].status != "success"
+    ]
+    return (group, todo) if todo else None
+
+
+def finished_samples(log_file: str) -> frozenset[tuple[str, int]]:
+    """(sample id, epoch) of the samples a log holds that a retry keeps (those without an error)."""
+    log = read_eval_log(log_file, exclude_fields=SCORING_ONLY)
+    return frozenset((str(s.id), s.epoch) for s in log.samples or [] if s.error is None)
+
+
+def mark_failed(
+    log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord], max_error_share: float
+) -> None:
+    """Mark a run failed, in its log file too, when provider errors reach the share of samples.
+
+    Inspect stops a run once sample errors reach the share; this also counts answers that came
+    back as an error (a refused request, say) and were scored invalid, and names the cause.
+    """
+    errors = provider_errors(records)
+    if not errors or errors < max_error_share * len(records):
+        return
+    cause = first_provider_error(log) or "no answer came back"
+    message = f"{errors} of {len(records)} samples are provider errors; the first: {cause}"
+    log.status = "error"
+    log.error = (
+        log.error.model_copy(update={"message": message})  # Inspect stopped it: keep its traceback
+        if log.error
+        else EvalError(message=message, traceback="", traceback_ansi="")
+    )
+    write_eval_log(log, log.location)
