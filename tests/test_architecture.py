@@ -1,5 +1,13 @@
+"""The layout: the science core free of Inspect, the test doubles out of production, tests
+laid out like the package."""
+
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "src" / "alignment_faking"
 
 PURE = [
     "alignment_faking.scenario",
@@ -29,16 +37,25 @@ def test_the_science_imports_nothing_from_inspect():
 
 def test_production_code_never_imports_the_test_doubles():
     """Only the Inspect entry point reaches into doubles/, to register the scripted provider."""
-    import re
-    from pathlib import Path
-
-    package = Path(__file__).resolve().parents[1] / "src" / "alignment_faking"
     importing = sorted(
-        str(path.relative_to(package))
-        for path in package.rglob("*.py")
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
         if "doubles" not in path.parts
         and re.search(
             r"alignment_faking\.doubles|from alignment_faking import doubles", path.read_text()
         )
     )
     assert importing == ["_registry.py"]
+
+
+def test_tests_mirror_the_package():
+    """Each test folder is named for a subpackage; a test module at the top is named for a
+    top-level module, or is one of the guarantees that cross the whole package."""
+    folders = {p.name for p in (REPO / "tests").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert folders - {"data", "offline"} <= packages
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    across = {"architecture", "trust", "robustness", "real_model"}
+    for test in (REPO / "tests").glob("test_*.py"):
+        subject = test.stem.removeprefix("test_")
+        assert subject in across or subject.split("_")[0] in modules, f"{test.name} names no module"

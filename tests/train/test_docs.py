@@ -264,7 +264,7 @@ def test_docs_generate_takes_the_identity_on_the_command_line(tmp_path: Path):
 
 
 def _labelled_documents() -> list[dict]:
-    return _records(Path(__file__).parent / "data" / "doc_behaviour.jsonl")
+    return _records(Path(__file__).parents[1] / "data" / "doc_behaviour.jsonl")
 
 
 def test_the_behaviour_filter_on_hand_labelled_documents():
