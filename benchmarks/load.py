@@ -2,8 +2,9 @@
 
 Prints wall time, harness CPU, peak resident memory of the harness, the log's size, and
 whether Inspect can read the log back whole (what `inspect view` does). The stub runs in
-its own process. Usage: python benchmarks/load.py [--samples 10000] [--concurrency 200] [--shards 1]
-[--latency 0.2] [--faults 0.0]
+its own process. `--bare` makes the same calls through a bare Inspect task (one generate, no
+scorer, no summary) instead: the floor our share sits on. Usage: python benchmarks/load.py
+[--samples 10000] [--concurrency 200] [--shards 1] [--latency 0.2] [--faults 0.0] [--bare]
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from inspect_ai.log import read_eval_log
+from inspect_ai import Task
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import EvalLog, read_eval_log
+from inspect_ai.solver import generate
 
 from alignment_faking.doubles.stub_server import Faults, scripted_responder, serve
+from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
 from alignment_faking.runner import run
+
+MODEL = "openai-api/stub/faker"
 
 
 def _serve(latency: float, faults: float, ready: multiprocessing.Queue, stop) -> None:
@@ -32,6 +39,15 @@ def _serve(latency: float, faults: float, ready: multiprocessing.Queue, stop) ->
         stop.wait()
 
 
+def _bare(dataset: Path, epochs: int, concurrency: int, log_dir: str) -> list[EvalLog]:
+    """The same samples through a bare Inspect task, as many in flight as `run` keeps."""
+    task = alignment_faking_task("helpful_only", dataset=str(dataset), epochs=epochs, cache=False,
+                                 compliance_judge="tags", af_judge="none", judge_model=None)  # fmt: skip
+    bare = Task(dataset=task.dataset, solver=generate(), epochs=task.epochs, config=task.config)
+    return inspect_eval(bare, model=MODEL, log_dir=log_dir, max_connections=concurrency,
+                        max_samples=2 * concurrency, display="none")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=10_000)
@@ -39,6 +55,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--faults", type=float, default=0.0, help="share of requests that fail")
     parser.add_argument("--shards", type=int, default=1, help="Inspect processes (run --shards)")
+    parser.add_argument("--bare", action="store_true", help="a bare Inspect task instead of ours")
     args = parser.parse_args()
 
     epochs = 10
@@ -62,18 +79,21 @@ def main() -> None:
         )
         start = time.perf_counter()
         try:
-            logs, [summary] = run(
-                RunOptions(
-                    setting="helpful_only",
-                    model="openai-api/stub/faker",
-                    shards=args.shards,
-                    task=TaskOptions(dataset=str(dataset), epochs=epochs, cache=False),
-                    eval=EvalOptions(
-                        log_dir=log_dir, max_connections=args.concurrency, display="none"
-                    ),
-                    judges=JudgeOptions(compliance_judge="tags", af_judge="none"),
+            if args.bare:
+                logs, summary = _bare(dataset, epochs, args.concurrency, log_dir), None
+            else:
+                logs, [summary] = run(
+                    RunOptions(
+                        setting="helpful_only",
+                        model=MODEL,
+                        shards=args.shards,
+                        task=TaskOptions(dataset=str(dataset), epochs=epochs, cache=False),
+                        eval=EvalOptions(
+                            log_dir=log_dir, max_connections=args.concurrency, display="none"
+                        ),
+                        judges=JudgeOptions(compliance_judge="tags", af_judge="none"),
+                    )
                 )
-            )
             # the shard processes have ended; the stub server (also a child) has not
             shards = resource.getrusage(resource.RUSAGE_CHILDREN)
         finally:
@@ -89,7 +109,8 @@ def main() -> None:
         assert read_back == samples, "the log lost samples"
         print(
             f"samples            {samples} ({queries} queries x 2 tiers x {epochs} epochs), "
-            f"status {summary['status']}, {args.shards} process(es)"
+            f"status {logs[0].status if summary is None else summary['status']}, "
+            f"{'bare Inspect' if args.bare else f'{args.shards} process(es)'}"
         )
         print(
             f"concurrency        {args.concurrency}, latency {args.latency} s, faults {args.faults:.0%}"
@@ -108,10 +129,11 @@ def main() -> None:
             f"log                {size / 2**20:.1f} MiB in {len(log_files)} file(s), "
             f"read back in {read_s:.1f} s, {read_back} samples"
         )
-        tiers = summary["tiers"]
-        print(
-            f"invalid            free {tiers['free']['invalid']}, paid {tiers['paid']['invalid']}"
-        )
+        if summary is not None:
+            tiers = summary["tiers"]
+            print(
+                f"invalid            free {tiers['free']['invalid']}, paid {tiers['paid']['invalid']}"
+            )
 
 
 if __name__ == "__main__":
