@@ -298,7 +298,7 @@ def _run_sharded(
         for future in as_completed(running):
             locations.append(future.result())
             echo(f"shard {running[future] + 1} of {count} finished: {local_path(locations[-1])}")
-    return [read_eval_log(location) for location in locations]
+    return [read_eval_log(location, header_only=True) for location in locations]
 
 
 def run_shard(
@@ -458,8 +458,8 @@ def _finish(
     The shards of a sharded run are summarised as the one run they make, finished shards of
     an earlier attempt included.
     """
-    # eval_set hands back headers: read each log once for both the summary and the usage
-    logs = [log if log.samples is not None else read_eval_log(log.location) for log in logs]
+    # the records come from the logs' sample summaries and the usage from their model events:
+    # no log is read whole (that took most of a large run's memory)
     records: dict[Path, list] = {}
     for log in logs:
         records[_same_file(log.location)] = run_records(log)
