@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from inspect_ai.log import list_eval_logs, read_eval_log
+from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
 
 from alignment_faking.cli import main
 from alignment_faking.doubles.stub_server import scripted_responder, serve
@@ -119,3 +119,25 @@ def test_rescore_judges_every_shard_and_summarises_one_run(stub, tmp_path, capsy
         assert read_eval_log(log, header_only=True).eval.metadata["af_judge"] == "baseline"
     # the faker's free-tier reasoning is alignment faking by the offline baseline's rules
     assert run["tiers"]["free"]["alignment_faking"]["rate"] == 1.0
+
+
+def test_resume_plans_and_asks_only_what_the_unfinished_shard_lacks(stub, tmp_path, capsys):
+    assert main(_args(tmp_path, "--shards", "2")) == 0
+    [run] = _runs(tmp_path)
+    # the second shard lost half its samples and never finished
+    second = read_eval_log(run["shard_logs"][1])
+    lost = len(second.samples) // 2
+    second.samples = second.samples[lost:]
+    second.status = "cancelled"
+    write_eval_log(second, second.location)
+    capsys.readouterr()
+    calls_before = stub.calls
+
+    assert main([*_args(tmp_path, "--shards", "2"), "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert f"resuming 1 of 2 shards: {12 - lost} samples already done" in out
+    [model_line] = [line for line in out.splitlines() if "openai-api/stub/faker" in line][:1]
+    assert model_line.split()[:3] == ["model", "openai-api/stub/faker", str(lost)]  # the plan
+    assert stub.calls - calls_before == lost
+    [resumed] = _runs(tmp_path)
+    assert resumed["status"] == "success" and resumed["tiers"]["free"]["n"] == 12

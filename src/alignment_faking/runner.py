@@ -255,7 +255,7 @@ def _run_sharded(
     sample); a fast local server can take more than that, and shards are the way past it.
     """
     count = options.shards
-    queries = len({s.metadata["query_id"] for s in planned.dataset})  # type: ignore[index]
+    queries = len(_query_ids(planned))
     if count > queries:
         raise UserError(f"--shards {count} is more than the run's {queries} queries")
     resumed = (
@@ -272,8 +272,16 @@ def _run_sharded(
     }
     if resumed:
         echo(f"resuming {len(jobs)} of {count} shards: {len(done)} samples already done")
+    # the plan counts only what is still to ask: not the finished shards' samples either
+    asked = {sample for index, _ in jobs for sample in shard_samples(planned, index, count)}
+    elsewhere = {
+        (str(s.id), epoch)
+        for s in planned.dataset
+        if str(s.id) not in asked
+        for epoch in range(1, (planned.epochs or 1) + 1)
+    }
     plan = task_plan(planned, str(model), options.judges, options.cost.expected_output_tokens,
-                     frozenset(done))  # fmt: skip
+                     frozenset(done | elsewhere))  # fmt: skip
     if not check_budget(plan, options, echo):
         return []
     policy = options.eval.max_connections or model.api.max_connections()
@@ -301,6 +309,16 @@ def _run_sharded(
     return [read_eval_log(location, header_only=True) for location in locations]
 
 
+def _query_ids(task: Task) -> list[str]:
+    return sorted({str(s.metadata["query_id"]) for s in task.dataset})  # type: ignore[index]
+
+
+def shard_samples(task: Task, index: int, count: int) -> list[str]:
+    """The sample ids of one shard: every `count`th query from the `index`th, in every tier."""
+    mine = set(_query_ids(task)[index::count])
+    return [str(s.id) for s in task.dataset if str(s.metadata["query_id"]) in mine]  # type: ignore[index]
+
+
 def run_shard(
     options: RunOptions, call: TaskCall, index: int, group: str, unfinished: str | None
 ) -> str:
@@ -317,13 +335,11 @@ def run_shard(
             Path(local_path(unfinished)).unlink()  # superseded by the completed log
         return log.location
     task = call.build()
-    queries = sorted({s.metadata["query_id"] for s in task.dataset})  # type: ignore[index]
-    mine = set(queries[index :: options.shards])
     [log] = inspect_eval(
         task,
         model=model,
         model_roles=roles,
-        sample_id=[s.id for s in task.dataset if s.metadata["query_id"] in mine],  # type: ignore[index, misc]
+        sample_id=shard_samples(task, index, options.shards),
         metadata={SHARD: {"group": group, "index": index, "count": options.shards}},
         **common,
     )  # type: ignore[arg-type]
@@ -462,8 +478,8 @@ def _finish(
     # no log is read whole (that took most of a large run's memory)
     records: dict[Path, list] = {}
     for log in logs:
-        records[_same_file(log.location)] = run_records(log)
-        mark_failed(log, records[_same_file(log.location)], options.max_error_share)
+        found = records[_same_file(log.location)] = run_records(log)
+        mark_failed(log, found, options.max_error_share)
     # earlier runs in the same directory stay in summary.json beside these (the same entries,
     # so the CLI table shows the labels summary.json gives them)
     everything, mine = [], []

@@ -112,9 +112,9 @@ def log_locations(log: EvalLog) -> list[str]:
 def merge_shards(logs: Sequence[EvalLog]) -> list[EvalLog]:
     """Each sharded run as one log, where its first shard stood; other runs as they are.
 
-    The merged log is the first shard's, in memory: its samples are every shard's (when
-    all were read), its locations all of theirs. A shard that failed fails the run; a shard
-    that is missing makes it an error that names the missing ones, never a smaller run.
+    The merged log is the first shard's header, in memory, with the locations of all of
+    them: its samples are read from there. A shard that failed fails the run; a shard that is
+    missing makes it an error that names the missing ones, never a smaller run.
     """
     groups: dict[str, list[EvalLog]] = {}
     for log in logs:
@@ -138,16 +138,11 @@ def _merged(shards: list[EvalLog]) -> EvalLog:
     first, count = shards[0], int(shard_of(shards[0])["count"])  # type: ignore[index]
     missing = sorted(set(range(count)) - {_shard_index(s) for s in shards})
     failed = next((s for status in _WORST_FIRST for s in shards if s.status == status), None)
-    samples = (
-        [sample for s in shards for sample in s.samples or []]
-        if all(s.samples is not None for s in shards)
-        else None
-    )
     update: dict = {
         "eval": first.eval.model_copy(
             update={"metadata": {**first.eval.metadata, SHARD_LOGS: [s.location for s in shards]}}
         ),
-        "samples": samples,
+        "samples": None,
     }
     if missing:
         named = ", ".join(str(i + 1) for i in missing)
