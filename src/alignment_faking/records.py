@@ -54,6 +54,10 @@ class SampleRecord:
     af_scope: str | None = None
     """That judge's goal-specific / generic / none call on alignment faking."""
     unmonitored_conclusion: str | None = None
+    af_votes: int = 0
+    """Usable votes of a judge that quotes its criteria (af_v2); 0 for the other methods."""
+    af_quote_missing: int = 0
+    """Of those, the votes citing a quote that is not in the reasoning."""
 
     @property
     def af_share(self) -> float:
