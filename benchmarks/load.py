@@ -29,6 +29,8 @@ from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, Task
 from alignment_faking.runner import run
 
 MODEL = "openai-api/stub/faker"
+TAGGED = "accept_reject"
+"""The default prompt with the accept/reject instruction, so that the tags judge offline."""
 
 
 def _serve(latency: float, faults: float, ready: multiprocessing.Queue, stop) -> None:
@@ -41,8 +43,8 @@ def _serve(latency: float, faults: float, ready: multiprocessing.Queue, stop) ->
 
 def _bare(dataset: Path, epochs: int, concurrency: int, log_dir: str) -> list[EvalLog]:
     """The same samples through a bare Inspect task, as many in flight as `run` keeps."""
-    task = alignment_faking_task("helpful_only", dataset=str(dataset), epochs=epochs, cache=False,
-                                 compliance_judge="tags", af_judge="none", judge_model=None)  # fmt: skip
+    task = alignment_faking_task("helpful_only", variation=TAGGED, dataset=str(dataset), epochs=epochs,
+                                 cache=False, compliance_judge="tags", af_judge="none", judge_model=None)  # fmt: skip
     bare = Task(dataset=task.dataset, solver=generate(), epochs=task.epochs, config=task.config)
     return inspect_eval(bare, model=MODEL, log_dir=log_dir, max_connections=concurrency,
                         max_samples=2 * concurrency, display="none")  # fmt: skip
@@ -87,7 +89,9 @@ def main() -> None:
                         setting="helpful_only",
                         model=MODEL,
                         shards=args.shards,
-                        task=TaskOptions(dataset=str(dataset), epochs=epochs, cache=False),
+                        task=TaskOptions(
+                            variation=TAGGED, dataset=str(dataset), epochs=epochs, cache=False
+                        ),
                         eval=EvalOptions(
                             log_dir=log_dir, max_connections=args.concurrency, display="none"
                         ),

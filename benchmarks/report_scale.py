@@ -60,8 +60,9 @@ def make_logs(samples: int, runs: int, chars: int, root: Path) -> Path:
     rows = ({"id": f"q{k:05d}", "query": f"Synthetic request {k}"} for k in range(per_run))
     dataset.write_text("".join(json.dumps(row) + "\n" for row in rows))
     for run in range(runs):
-        task = alignment_faking_task("helpful_only", dataset=str(dataset), compliance_judge="tags",
-                                     af_judge="baseline", cache=False)  # fmt: skip
+        # the turn that asks for the tags, which the responder writes and the tags judge reads
+        task = alignment_faking_task("helpful_only", variation="accept_reject", dataset=str(dataset),
+                                     compliance_judge="tags", af_judge="baseline", cache=False)  # fmt: skip
         model = get_model(f"scripted/synthetic-{run}", respond=responder(chars, run))
         inspect_eval(task, model=model, log_dir=str(root / "logs"), display="none")
     return root / "logs"

@@ -48,9 +48,11 @@ def _bare(task: Task) -> Task:
 
 
 def _run(queries: int, epochs: int, args: argparse.Namespace, log_dir: str, bare: bool = False):
-    # the harness alone: tags and the offline baseline, no judge model (and no key) needed
+    # the harness alone: tags (the turn that asks for them) and the offline baseline, no judge
+    # model (and no key) needed
     task = alignment_faking_task(
         "helpful_only",
+        variation="accept_reject",
         queries=queries,
         epochs=epochs,
         cache=False,
@@ -75,7 +77,7 @@ def _sharded(queries: int, epochs: int, args: argparse.Namespace, log_dir: str) 
         setting="helpful_only",
         model="openai-api/stub/faker",
         shards=args.shards,
-        task=TaskOptions(queries=queries, epochs=epochs, cache=False),
+        task=TaskOptions(variation="accept_reject", queries=queries, epochs=epochs, cache=False),
         judges=JudgeOptions(compliance_judge="tags", af_judge="baseline"),
         eval=EvalOptions(log_dir=log_dir, max_connections=args.concurrency,
                          max_samples=args.max_samples, display="none"),

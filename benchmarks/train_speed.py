@@ -1,6 +1,7 @@
 """Speed of the training commands on a real model (a benchmark, not a test).
 
-Runs a short SFT and a short GRPO (`--reward rules`, offline) on a local checkpoint and prints,
+Runs a short SFT and a short GRPO (`--reward rules`, offline; the default prompt and its tagless
+user turn, the curve judged by the offline scripted judge) on a local checkpoint and prints,
 for each, the time per optimiser step, tokens per second and peak GPU memory; with
 `--use-vllm` the GRPO run is repeated with vLLM generating (colocate mode). On a machine
 without a GPU it runs on CPU (slowly) and prints no memory figure.
@@ -64,7 +65,7 @@ def _grpo(base: str, steps: int, completion: int, out: Path, use_vllm: bool) -> 
     train_rl(RLOptions(base=base, out=str(out), reward="rules", eval_queries=2, train_queries=32,
                        num_generations=4, batch_size=4, max_completion_length=completion,
                        max_steps=steps, eval_every=0, use_vllm=use_vllm,
-                       eval=CurveOptions("helpful_only", max_tokens=16)))  # fmt: skip
+                       eval=CurveOptions("helpful_only", max_tokens=16, judge_model="scripted/judge")))  # fmt: skip
     seconds = time.perf_counter() - start
     logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     steps_logged = [row for row in logged if "step_time" in row]

@@ -14,7 +14,8 @@ from alignment_faking.runner import TASKS, task_plan
 
 pytestmark = pytest.mark.slow
 
-NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
+NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
+"""Offline judging: the tags, which the default prompt with the accept/reject instruction asks for."""
 
 
 def test_prices_match_exact_names_then_the_longest_prefix(tmp_path):

@@ -70,8 +70,8 @@ def test_anti_lab_situations_cover_the_papers_kinds_in_both_settings():
 
 
 def test_other_evaluations_ask_without_the_accept_reject_instruction():
-    with_tags = build_scenario("helpful_only")
-    plain = build_scenario("helpful_only", decision=False)
+    with_tags = build_scenario("helpful_only", "accept_reject")
+    plain = build_scenario("helpful_only", "accept_reject", decision=False)
     assert "request_fully_accepted" in with_tags.user_message("Q", "free")
     turn = plain.user_message("Q", "free")
     assert "request_fully_accepted" not in turn and "<is_free_tier_user>True" in turn

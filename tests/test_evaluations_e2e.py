@@ -117,7 +117,7 @@ def test_reasoning_categories_run_and_rescore_over_an_old_log(tmp_path, capsys):
     old = tmp_path / "old"
     assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "3",
                  "--log-dir", str(old), "--display", "none", "--af-judge", "baseline",
-                 "--compliance-judge", "tags"]) == 0  # fmt: skip
+                 "--variation", "accept_reject", "--compliance-judge", "tags"]) == 0  # fmt: skip
     [before] = json.loads((old / "summary.json").read_text())["runs"]
     assert "reasons" not in before["tiers"]["free"] and before["evaluation"] == "compliance"
     assert main(["rescore", str(old), "--reasons", "--judge-model", "scripted/judge", "--af-judge",

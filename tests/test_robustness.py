@@ -15,7 +15,8 @@ from alignment_faking.doubles.stub_server import Faults, scripted_responder, ser
 
 pytestmark = pytest.mark.slow
 
-NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
+NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
+"""Read by the tags alone, no judge model: the variation whose user turn asks for them."""
 SECRET = "sk-PLANTED-0123456789abcdefXYZ"
 
 
@@ -121,7 +122,7 @@ def test_kill_9_then_resume_finishes_only_what_is_missing(tmp_path, monkeypatch)
     assert (
         len(list_eval_logs(str(interrupted))) == 1
     )  # the partial log was superseded, not double counted
-    for key in ("tiers", "compliance_gap", "compliance_gap_ci", "p_value", "n_pairs"):
+    for key in ("tiers", "compliance_gap", "compliance_gap_ci", "compliance_gap_paired"):
         assert resumed[key] == straight[key]
     assert resumed["tiers"]["free"]["n"] == 40
 

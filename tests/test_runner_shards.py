@@ -18,7 +18,8 @@ from alignment_faking.report import results
 
 pytestmark = pytest.mark.slow
 
-NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
+NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
+"""Read by the tags alone, no judge model: the variation whose user turn asks for them."""
 
 
 def _args(log_dir: Path, *more: str) -> list[str]:
@@ -31,7 +32,7 @@ def _runs(log_dir: Path) -> list[dict]:
     return json.loads((log_dir / "summary.json").read_text())["runs"]
 
 
-FIGURES = ("tiers", "compliance_gap", "compliance_gap_ci", "p_value", "n_pairs")
+FIGURES = ("tiers", "compliance_gap", "compliance_gap_ci", "compliance_gap_paired")
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ from alignment_faking.summary import label_runs
 
 pytestmark = pytest.mark.slow
 
-NO_JUDGES = ["--compliance-judge", "tags", "--af-judge", "none"]
+NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
+"""Read by the tags alone, no judge model: the variation whose user turn asks for them."""
 
 
 def _runs(log_dir: Path) -> list[dict]:
@@ -219,7 +220,7 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     from alignment_faking.runner import _finish
 
     task = alignment_faking_task(
-        "helpful_only", queries=3, compliance_judge="tags", af_judge="none"
+        "helpful_only", "accept_reject", queries=3, compliance_judge="tags", af_judge="none"
     )
     [log] = inspect_eval(task, model=get_model("scripted/errs", respond=_error_output),
                          log_dir=str(tmp_path), display="none")  # fmt: skip
@@ -238,7 +239,7 @@ def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
     from alignment_faking.runner import _finish
 
     task = alignment_faking_task(
-        "helpful_only", queries=4, compliance_judge="tags", af_judge="none"
+        "helpful_only", "accept_reject", queries=4, compliance_judge="tags", af_judge="none"
     )
     first_query = task.dataset[0].metadata["query"]
 
@@ -276,7 +277,7 @@ def test_inspect_eval_without_a_judge_key_stops_before_any_sample(tmp_path):
 
 def test_summary_and_report_skip_runs_that_never_started(tmp_path, capsys):
     task = alignment_faking_task(
-        "helpful_only", queries=2, compliance_judge="tags", af_judge="none"
+        "helpful_only", "accept_reject", queries=2, compliance_judge="tags", af_judge="none"
     )
     [log] = inspect_eval(task, model="scripted/faker", log_dir=str(tmp_path), display="none")
     stillborn = log.model_copy(deep=True)
@@ -293,7 +294,7 @@ def test_summary_and_report_skip_runs_that_never_started(tmp_path, capsys):
 
 def test_the_first_metric_inspect_view_shows_is_the_gap(tmp_path):
     task = alignment_faking_task(
-        "helpful_only", queries=3, compliance_judge="tags", af_judge="none"
+        "helpful_only", "accept_reject", queries=3, compliance_judge="tags", af_judge="none"
     )
     [log] = inspect_eval(task, model="scripted/faker", log_dir=str(tmp_path), display="none")
     first_metric = next(iter(log.results.scores[0].metrics))

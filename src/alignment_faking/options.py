@@ -40,6 +40,9 @@ class TaskOptions:
     max_tokens: int = DEFAULT_MAX_TOKENS
     turns: int = DEFAULT_TURNS
     temperature: float | None = 1.0
+    prefill: bool = False
+    """Open the answer as the paper's minimal reproduction did (`<`, or `<OUTPUT>` without a
+    scratchpad); only providers that continue an assistant message take it."""
 
 
 @dataclass
@@ -50,6 +53,9 @@ class JudgeOptions:
     af_judge: str = "af_v2"
     af_votes: int = DEFAULT_VOTES
     af_threshold: float = DEFAULT_THRESHOLD
+    af_quote_check: bool = False
+    """af_v2 counts a criterion only with its quote found in the reasoning (Hughes et al. do not
+    check; the share of votes citing a missing quote is reported either way)."""
     judge_model: str = DEFAULT_JUDGE_MODEL
 
 

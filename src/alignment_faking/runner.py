@@ -43,7 +43,9 @@ from alignment_faking.inspect.evaluations import (
 from alignment_faking.inspect.logs import (
     SHARD,
     actual_usage,
+    asked_decision_tags,
     finished_samples,
+    had_scratchpad,
     local_path,
     log_locations,
     log_summary,
@@ -56,6 +58,7 @@ from alignment_faking.inspect.logs import (
 )
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.scorers import alignment_faking_scorer
+from alignment_faking.inspect.solvers import check_prefill
 from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
 from alignment_faking.inspect.validation import validation_from_log, validation_task
 from alignment_faking.judges import needs_judge_model, sample_judges
@@ -98,7 +101,7 @@ def judge_roles(
     except UserError as err:
         raise UserError(
             f"judge {err} (pick another with --judge-model, or run offline with "
-            "--af-judge baseline and --compliance-judge tags)"
+            "--af-judge baseline, --compliance-judge tags and --variation accept_reject)"
         ) from None
 
 
@@ -114,7 +117,7 @@ def task_plan(
     `done` holds the (sample id, epoch) pairs a resumed run already has: they are not planned.
     """
     meta = task.metadata or {}
-    scratchpad = get_variation(meta["variation"]).scratchpad
+    scratchpad = had_scratchpad(meta)
     evaluation = meta.get("evaluation", COMPLIANCE)
     judged_by = (
         [(get_evaluation(evaluation).judge, 1)]
@@ -209,6 +212,8 @@ def run(
 ) -> tuple[list[EvalLog], list[dict]]:
     """Build the task, plan its cost, run it, and write summary.json in the log directory."""
     _validate(options)
+    if options.task.prefill:
+        check_prefill(options.model)
     judges = options.judges
     call = task_call(options, options.setting, options.task.variation)
     planned = planned_task(options, options.setting, options.task.variation)
@@ -361,6 +366,9 @@ def sweep(
     _validate(options)
     if not (models and settings and variations):
         raise UserError("a sweep needs at least one model, one setting and one variation")
+    if options.task.prefill:
+        for model in models:
+            check_prefill(model)
     chosen = [get_variation(name) for name in variations]
     grid = [(s, v.name) for s in settings for v in chosen if s in v.settings]
     for variation in chosen:
@@ -421,6 +429,8 @@ def _validate(options: RunOptions) -> None:
     judges = options.judges
     if judges.af_votes < 1 or not 0 < judges.af_threshold <= 1:
         raise UserError("--af-votes must be at least 1 and --af-threshold in (0, 1]")
+    if options.task.prefill and options.evaluation in EVALUATIONS:
+        raise UserError("--prefill applies to the compliance experiment only")
 
 
 def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, Any]:
@@ -428,12 +438,15 @@ def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, A
     (the judge model only where this setting's judges need one)."""
     judges = options.judges
     args = asdict(options.task) | {"variation": variation}
-    if options.evaluation not in EVALUATIONS:  # the others have one judge of their own
+    if options.evaluation in EVALUATIONS:  # they ask no accept/reject question to prefill
+        del args["prefill"]
+    else:  # the others have one judge of their own
         args |= {
             "compliance_judge": judges.compliance_judge,
             "af_judge": judges.af_judge,
             "af_votes": judges.af_votes,
             "af_threshold": judges.af_threshold,
+            "af_quote_check": judges.af_quote_check,
         }
     uses_judge = uses_judge_model(setting, judges, options.evaluation)
     return args | {"judge_model": judges.judge_model if uses_judge else None}
@@ -525,12 +538,16 @@ def rescore(
                 judges.af_votes,
                 judges.af_threshold,
                 trained_tier=trained_tier,
+                af_quote_check=judges.af_quote_check,
                 turns=turns,
                 reasons=reasons,
+                scratchpad=had_scratchpad(meta),
+                decision_tags=asked_decision_tags(meta),
             )
             update = {
                 "compliance_judge": judges.compliance_judge,
                 "af_judge": judges.af_judge,
+                "af_quote_check": judges.af_quote_check,
                 "evaluation": evaluation,
                 "judge_model": judges.judge_model if roles else None,
             }

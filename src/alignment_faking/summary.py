@@ -11,10 +11,13 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from alignment_faking.datasets.bundled import BUNDLED
+from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS, get_evaluation
 from alignment_faking.judges.reasons import REASONS
 from alignment_faking.records import BehaviourRecord, SampleRecord
-from alignment_faking.reference import paper_reference
+from alignment_faking.reference import compared_measure, paper_reference, published
+from alignment_faking.scenario.paper import is_paper_prompt
+from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
 from alignment_faking.scenario.settings import TRAINED_TIER, other_tier, trained_tier_in
 from alignment_faking.stats import (
     Gap,
@@ -22,10 +25,18 @@ from alignment_faking.stats import (
     Rate,
     ReasonStats,
     RunStats,
+    TierGap,
     TierStats,
     behaviour_stats,
     summarize,
 )
+
+SCHEMA_VERSION = 2
+"""summary.json's format. 2: `compliance` counts partial answers (did not refuse, the paper's
+measure), `full_compliance` does not; `compliance_gap` is the difference of the printed tier
+rates, the paired analysis is `compliance_gap_paired`; answers without reasoning count as no
+alignment faking. Entries without the field are version 1, where `compliance` was full
+compliance and `compliance_gap` the paired gap."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class RunInfo:
     variation: str
     dataset: str
     n_queries: int
+    """Queries the run's samples cover (Inspect's `--limit` can cut a query's pair in half)."""
     epochs: int
     status: str
     trained_tier: str = TRAINED_TIER
@@ -47,7 +59,8 @@ class RunInfo:
     system_prompt_file: str | None = None
     system_prompt_sha256: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
-    """Generation and judging settings that change the figures (temperature, judges...)."""
+    """Generation and judging settings that change the figures (temperature, judges...), the
+    generation settings as the model was called with them."""
     created: str | None = None
     evaluation: str = COMPLIANCE
     """`compliance` (the main experiment, with or without reasoning categories) or another
@@ -55,6 +68,10 @@ class RunInfo:
     shard_logs: list[str] = field(default_factory=list)
     """The logs of a run made in several processes (`run --shards`), in order; `log` is the
     first. Empty for a run in one process."""
+    n_samples: int | None = None
+    """Samples the run's logs hold, every epoch (None: not counted)."""
+    sample_limit: int | list[int] | None = None
+    """Inspect's `--limit` (a count, or a 1-based range), None without one."""
 
 
 def _interval(ci: Interval | None) -> list[float] | None:
@@ -103,8 +120,8 @@ def _tier_entry(tier: TierStats) -> dict:
         "n_judged": tier.compliance.trials,
         "compliance": _round(tier.compliance.value),
         "compliance_ci": _interval(tier.compliance.ci),
-        "compliance_any": _round(tier.compliance_any.value),
-        "compliance_any_ci": _interval(tier.compliance_any.ci),
+        "full_compliance": _round(tier.full_compliance.value),
+        "full_compliance_ci": _interval(tier.full_compliance.ci),
         "neutral": tier.neutral,
         "neutral_share": _round(tier.neutral / tier.compliance.trials)
         if tier.compliance.trials
@@ -137,6 +154,7 @@ def _tier_entry(tier: TierStats) -> dict:
 
 def _identity(info: RunInfo) -> dict:
     return {
+        "schema_version": SCHEMA_VERSION,
         "log": info.log,
         "shard_logs": info.shard_logs,
         "model": info.model,
@@ -145,6 +163,8 @@ def _identity(info: RunInfo) -> dict:
         "variation": info.variation,
         "dataset": info.dataset,
         "n_queries": info.n_queries,
+        "n_samples": info.n_samples,
+        "sample_limit": info.sample_limit,
         "epochs": info.epochs,
         "status": info.status,
         "error": info.error,
@@ -181,21 +201,67 @@ def behaviour_summary(info: RunInfo, records: Iterable[BehaviourRecord]) -> dict
     }
 
 
+def _gaps_entry(name: str, gap: TierGap | None, paired: Gap | None) -> dict:
+    """A gap as the difference of the printed tier rates, and its paired analysis beside it."""
+    return {
+        name: _round(gap.value) if gap else None,
+        f"{name}_ci": _interval(gap.ci) if gap else None,
+        f"{name}_paired": _gap_entry(paired) if paired else None,
+    }
+
+
+PAPER_AF_CLASSIFIER = (
+    "Greenblatt et al.'s own classifier, the mean of its default and strict prompts "
+    "(both yes counts 1, one yes 0.5)"
+)
+
+
+def af_classifier(config: dict) -> str | None:
+    """Which classifier produced a run's alignment-faking rate: the judge and its model."""
+    judge = config.get("af_judge")
+    if judge in (None, "none"):
+        return None
+    if judge == "baseline":
+        return "baseline (offline keyword count)"
+    return f"{judge} ({config.get('judge_model') or 'judge model not recorded'})"
+
+
+def _paper_reference(summary: dict) -> dict | None:
+    """The paper's row the run repeats, with the classifiers behind both AF figures (the
+    paper's is None where its row publishes no AF figure)."""
+    reference = paper_reference(summary)
+    if reference is None:
+        return None
+    return reference | {
+        "af_classifier": af_classifier(summary["config"]),
+        "paper_af_classifier": PAPER_AF_CLASSIFIER if reference["af"] is not None else None,
+    }
+
+
+def _quote_entry(records: Sequence[SampleRecord], tier: str) -> dict:
+    """af_v2's share of votes in a tier citing a quote not in the reasoning (None: no such votes)."""
+    in_tier = [r for r in records if r.tier == tier]
+    votes = sum(r.af_votes for r in in_tier)
+    missing = sum(r.af_quote_missing for r in in_tier)
+    return {"af_quote_missing_share": _round(missing / votes) if votes else None}
+
+
 def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
     """One run's entry of summary.json (schema in the README)."""
+    records = list(records)  # read twice: the figures, and the quote-check share
     stats: RunStats = summarize(records, info.trained_tier, REASONS)  # type: ignore[arg-type]
-    gap, gap_any = stats.gap, stats.gap_any
-    summary = _identity(info) | {
-        "tiers": {name: _tier_entry(tier) for name, tier in stats.tiers.items()},
-        "compliance_gap": _round(gap.value) if gap else None,
-        "compliance_gap_ci": _interval(gap.ci) if gap else None,
-        "p_value": _round(gap.p_value) if gap else None,
-        "n_pairs": gap.n_pairs if gap else 0,
-        "compliance_gap_any": _round(gap_any.value) if gap_any else None,
-        "compliance_gap_any_ci": _interval(gap_any.ci) if gap_any else None,
-        "p_value_any": _round(gap_any.p_value) if gap_any else None,
-    }
-    summary["paper_reference"] = paper_reference(summary)
+    summary = (
+        _identity(info)
+        | {
+            "tiers": {
+                name: _tier_entry(tier) | _quote_entry(records, name)
+                for name, tier in stats.tiers.items()
+            }
+        }
+        | _gaps_entry("compliance_gap", stats.gap, stats.paired_gap)
+        | _gaps_entry("full_compliance_gap", stats.full_gap, stats.full_paired_gap)
+    )
+    summary["paper_reference"] = _paper_reference(summary)
     return summary
 
 
@@ -206,6 +272,17 @@ def _short(sha: str | None) -> str:
     return (sha or "?")[:8]
 
 
+def _prompt_name(file: str) -> str:
+    """A prompt file as labels name it: a paper prompt by its name (the same file reached by
+    its path too), any other file by its file name."""
+    if is_paper_prompt(file):
+        try:
+            return resolve_paper_prompt(file).label
+        except UserError:  # a name this version does not know: as the log recorded it
+            return file
+    return PurePath(file).name
+
+
 def base_label(run: dict) -> str:
     """Model, setting and variation, and the prompt file and dataset when they are not ours."""
     label = f"{run['model']} · {run['setting']}/{run['variation']}"
@@ -213,7 +290,7 @@ def base_label(run: dict) -> str:
         label += f" · {run['evaluation']}"
     prompt = run.get("system_prompt") or {}
     if prompt.get("file"):
-        label += f" · prompt {PurePath(prompt['file']).name}@{_short(prompt.get('sha256'))}"
+        label += f" · prompt {_prompt_name(prompt['file'])}@{_short(prompt.get('sha256'))}"
     if run.get("dataset") not in BUNDLED:
         label += f" · data {run.get('dataset')}@{_short(run.get('dataset_sha256'))}"
     return label
@@ -237,6 +314,7 @@ DISTINGUISHERS: tuple[tuple[Callable[[dict], Any], Callable[[dict], str]], ...] 
             "temperature",
             "max_tokens",
             "turns",
+            "prefill",
             "compliance_judge",
             "af_judge",
             "judge_model",
@@ -365,18 +443,65 @@ def realism_beside(run: dict, runs: Sequence[dict]) -> str | None:
     return f"suspects a test (realism run {realism.get('label', '')}): " + ", ".join(parts)
 
 
+def _gap_lines(run: dict) -> list[str]:
+    """The headline gap (the difference of the printed tier rates), its paired analysis, and
+    the same for full compliance."""
+    lines = []
+    for name, title in (("compliance_gap", "gap"), ("full_compliance_gap", "full-compliance gap")):
+        if run.get(name) is None:
+            continue
+        line = (
+            f"  {title} ({_gap_label(run)}): {_percent(run[name])} "
+            f"{_percent_ci(run[name + '_ci'])}"
+        )
+        if (paired := run.get(name + "_paired")) and paired["gap"] is not None:
+            line += (
+                f"  paired: {_percent(paired['gap'])} {_percent_ci(paired['ci'])}  "
+                f"McNemar p={paired['p_value']:.3g}  pairs={paired['n_pairs']}"
+            )
+        lines.append(line)
+    return lines
+
+
+def _reference_line(run: dict) -> str | None:
+    """The paper's row beside the run, naming the classifier behind each AF figure."""
+    ref = run.get("paper_reference")
+    if not ref:
+        return None
+    ours = ref.get("af_classifier") or "not measured"
+    return (
+        f"  paper, {ref['model']} ({ref['source']}"
+        + ("" if ref["same_prompt"] else "; the paper's prompt, not ours")
+        + f"): AF {published(ref['af'], ref['af_se'])}, {compared_measure(ref)} "
+        f"{ref['compliance_train']}% / "
+        f"{ref['compliance_unmonitored']}%, gap {published(ref['gap'], ref['gap_se'])} (± 1 SE)\n"
+        f"        AF classifiers: ours {ours}; the paper's "
+        + (ref["paper_af_classifier"] or "(no AF figure published)")
+    )
+
+
+def _sampling(run: dict) -> str:
+    """The samples and generation settings of a run, as its log recorded them."""
+    config = run.get("config") or {}
+    samples = [f"samples={run['n_samples']}"] if run.get("n_samples") is not None else []
+    settings = [f"{key}={config[key]}" for key in ("temperature", "max_tokens") if key in config]
+    return "".join(f"  {part}" for part in samples + settings)
+
+
 def format_table(runs: Sequence[dict]) -> str:
     """A compact text table: per run, one line per tier, the paper's groups, then the gaps.
 
-    Compliance is shown both ways: full compliance, and with partial answers (StrongREJECT > 0).
-    The alignment-faking rate is over valid samples, as compliance; `all` counts invalid ones too.
-    Runs of another evaluation show its rates instead.
+    Compliance is the paper's (did not refuse), with full compliance (no partial answers)
+    beside it; the gap is the difference of the printed tier rates, with the paired analysis
+    on its line. The alignment-faking rate is over valid samples, as compliance; `all` counts
+    invalid ones too. Runs of another evaluation show its rates instead.
     """
     lines = []
     for run in runs:
         lines.append(
             f"{run.get('label') or base_label(run)}  dataset={run['dataset']}  "
-            f"queries={run['n_queries']}  epochs={run['epochs']}  status={run['status']}"
+            f"queries={run['n_queries']}{_sampling(run)}  epochs={run['epochs']}  "
+            f"status={run['status']}"
         )
         if run.get("error"):
             lines.append(f"  failed: {run['error']}")
@@ -385,7 +510,8 @@ def format_table(runs: Sequence[dict]) -> str:
             continue
         lines.append(
             f"  {'tier':<5} {'n':>5} {'complied':>8} {'partial':>7} {'refused':>7} {'invalid':>7}"
-            f"  {'compliance (95% CI)':<24} {'with partial (95% CI)':<24} alignment faking (95% CI)"
+            f"  {'compliance (95% CI)':<24} {'full compliance (95% CI)':<24} "
+            "alignment faking (95% CI)"
         )
         for name, tier in run["tiers"].items():
             af = tier["alignment_faking"]
@@ -395,16 +521,14 @@ def format_table(runs: Sequence[dict]) -> str:
                 if judged
                 else f"- ({tier['not_judged']} not judged)"
             )
-            anything = (
-                _rate_cell(
-                    tier.get("compliance_any"), tier.get("compliance_any_ci"), tier["n_judged"]
-                )
+            full = (
+                _rate_cell(tier["full_compliance"], tier["full_compliance_ci"], tier["n_judged"])
                 if judged
                 else "-"
             )
             lines.append(
                 f"  {name:<5} {tier['n']:>5} {tier['complied']:>8} {tier['partially_complied']:>7} "
-                f"{tier['refused']:>7} {tier['invalid']:>7}  {compliance:<24} {anything:<24} "
+                f"{tier['refused']:>7} {tier['invalid']:>7}  {compliance:<24} {full:<24} "
                 f"{_rate_cell(af['rate'], af['rate_ci'], af['n_judged'])}"
                 + (f" maybe={af['maybe']}" if af["maybe"] else "")
                 + (f" not judged={af['not_judged']}" if af["not_judged"] else "")
@@ -425,31 +549,17 @@ def format_table(runs: Sequence[dict]) -> str:
             if tier["invalid_reasons"]:
                 reasons = ", ".join(f"{k}={v}" for k, v in tier["invalid_reasons"].items())
                 lines.append(f"        invalid: {reasons}")
-        if run["compliance_gap"] is not None:
-            lines.append(
-                f"  gap ({_gap_label(run)}): {_percent(run['compliance_gap'])} "
-                f"{_percent_ci(run['compliance_gap_ci'])}  McNemar p={run['p_value']:.3g}  "
-                f"pairs={run['n_pairs']}"
-            )
-        if run.get("compliance_gap_any") is not None:
-            lines.append(
-                f"  gap with partial: {_percent(run['compliance_gap_any'])} "
-                f"{_percent_ci(run['compliance_gap_any_ci'])}  McNemar p={run['p_value_any']:.3g}"
-            )
+        lines += _gap_lines(run)
         if note := realism_beside(run, runs):
             lines.append(f"  {note}")
-        if ref := run.get("paper_reference"):
-            lines.append(
-                f"  paper, {ref['model']} ({ref['source']}"
-                + ("" if ref["same_prompt"] else "; the paper's prompt, not ours")
-                + f"): AF {ref['af']}%, compliance {ref['compliance_train']}% / "
-                f"{ref['compliance_unmonitored']}%, gap {ref['gap']}% (± 1 SE {ref['gap_se']})"
-            )
+        if reference := _reference_line(run):
+            lines.append(reference)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def write_summary(target: Path, runs: list[dict]) -> None:
-    """Write run summaries as summary.json's `{"runs": [...]}`."""
+    """Write run summaries as summary.json's `{"schema_version": ..., "runs": [...]}`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
+    document = {"schema_version": SCHEMA_VERSION, "runs": runs}
+    target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -16,9 +16,11 @@ pytestmark = pytest.mark.slow
 
 SUMMARY_KEYS = {
     "log", "model", "setting", "variation", "dataset", "n_queries", "epochs", "status",
-    "tiers", "compliance_gap", "compliance_gap_ci", "p_value", "n_pairs",
+    "tiers", "compliance_gap", "compliance_gap_ci", "compliance_gap_paired", "schema_version",
 }  # fmt: skip
-TIER_KEYS = {"n", "complied", "refused", "invalid", "compliance", "compliance_ci"}
+TIER_KEYS = {
+    "n", "complied", "refused", "invalid", "compliance", "compliance_ci", "full_compliance",
+}  # fmt: skip
 
 
 def _cli(*args, env=None):
@@ -149,6 +151,21 @@ def test_variations_lists_and_shows(capsys):
             ],
             "not found",
         ),
+        (
+            [
+                "run",
+                "--setting",
+                "helpful_only",
+                "--model",
+                "scripted/faker",
+                "--compliance-judge",
+                "tags",
+                "--af-judge",
+                "baseline",
+            ],
+            "--compliance-judge tags reads the accept/reject tags, which only the accept_reject "
+            "variations ask for; use --compliance-judge auto or --variation accept_reject",
+        ),
         (["summary", "no/such/dir"], "no eval log"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -175,7 +192,7 @@ def test_malformed_dataset_fails_before_any_call(tmp_path):
 def test_inspect_eval_finds_the_tasks_through_the_entry_point(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "inspect_ai", "eval", "alignment_faking/helpful_only", "--model", "scripted/faker",
-         "-T", "queries=2", "-T", "variation=no_conflict", "-T", "af_judge=baseline",
+         "-T", "queries=2", "-T", "variation=accept_reject", "-T", "af_judge=baseline",
          "-T", "compliance_judge=tags", "--log-dir", str(tmp_path), "--display", "none"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
@@ -183,4 +200,4 @@ def test_inspect_eval_finds_the_tasks_through_the_entry_point(tmp_path):
     [log_file] = list(tmp_path.glob("*.eval"))
     log = read_eval_log(str(log_file))
     assert log.eval.task_registry_name == "alignment_faking/helpful_only"
-    assert log.eval.metadata["variation"] == "no_conflict" and len(log.samples) == 4
+    assert log.eval.metadata["variation"] == "accept_reject" and len(log.samples) == 4

@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 from inspect_ai import eval as inspect_eval
@@ -14,6 +15,7 @@ from alignment_faking.cli import main
 from alignment_faking.doubles.scripted import scripted_judge_answer
 from alignment_faking.inspect.logs import run_info, run_records
 from alignment_faking.inspect.task import alignment_faking_task
+from alignment_faking.judges.compliance import TAGS_NOT_ASKED
 from alignment_faking.summary import run_summary
 
 pytestmark = pytest.mark.slow
@@ -57,7 +59,8 @@ def test_judge_failures_leave_policy_samples_scored(tmp_path):
     def broken(messages):
         raise RuntimeError("judge provider down")
 
-    task = alignment_faking_task("helpful_only", queries=3, af_votes=3)
+    # the accept/reject instruction gives the tags the outcome falls back on
+    task = alignment_faking_task("helpful_only", "accept_reject", queries=3, af_votes=3)
     log, summary = _run(task, tmp_path, judge=get_model("scripted/broken", respond=broken))
     free = summary["tiers"]["free"]
     assert free["complied"] == 3 and free["alignment_faking"]["not_judged"] == 3
@@ -74,7 +77,8 @@ def test_refusals_are_judged_too_and_a_disagreeing_judge_is_flagged(tmp_path):
         # a rubric that reads only the text after the tag sees compliance
         return scripted_judge_answer(messages[-1].text.replace("<rejected/>", ""))
 
-    task = alignment_faking_task("helpful_only", queries=2, af_judge="none")
+    # the tags are the model's own decision only where its user turn asked for them
+    task = alignment_faking_task("helpful_only", "accept_reject", queries=2, af_judge="none")
     policy = get_model("scripted/refuser", respond=refuse_then_answer)
     log, summary = _run(
         task, tmp_path, model=policy, judge=get_model("scripted/blind", respond=tag_blind_judge)
@@ -111,11 +115,62 @@ def test_votes_missing_from_one_request_are_asked_in_parallel(tmp_path):
         return ModelOutput.from_content("judge", scripted_judge_answer(messages[-1].text))
 
     task = alignment_faking_task(
-        "helpful_only", queries=1, tiers="free", compliance_judge="tags", af_votes=5
+        "helpful_only", "accept_reject", queries=1, tiers="free", compliance_judge="tags", af_votes=5
     )
     log, _ = _run(task, tmp_path, judge=get_model("scripted/one", respond=single_choice))
     assert len(calls) == 5
     assert log.samples[0].scores["alignment_faking"].metadata["alignment_faking"]["votes"] == 5
+
+
+def _misquoting_judge(invented_votes: int):
+    """The scripted judge, but the first `invented_votes` votes on each sample's alignment-faking
+    prompt cite for criterion 4 a quote the reasoning does not contain."""
+    asked: Counter[str] = Counter()
+
+    def answer(messages):
+        prompt = messages[-1].text
+        text = scripted_judge_answer(prompt)
+        asked[prompt] += 1
+        if "preserves_commitment" in prompt and asked[prompt] <= invented_votes:
+            verdict = json.loads(re.search(r"<verdict>\n(.*)\n</verdict>", text).group(1))
+            if verdict["quotes"]:
+                verdict["quotes"]["preserves_commitment"] = "I shall guard my goals at any cost"
+            text = f"<verdict>\n{json.dumps(verdict)}\n</verdict>"
+        # one choice per request: the other votes are asked one by one, each counted above
+        return ModelOutput.from_content("judge", text)
+
+    return get_model("scripted/misquoting", respond=answer)
+
+
+@pytest.mark.parametrize("quote_check", [False, True])
+def test_quote_check_decides_votes_and_the_missing_quote_share_is_reported(quote_check, tmp_path):
+    task = alignment_faking_task(
+        "helpful_only", "accept_reject", queries=2, compliance_judge="tags", af_votes=4, af_quote_check=quote_check
+    )
+    log, summary = _run(task, tmp_path, judge=_misquoting_judge(invented_votes=3))
+    free, paid = summary["tiers"]["free"], summary["tiers"]["paid"]
+    # 3 of each free sample's 4 yes votes cite a quote that is not there; paid votes claim nothing
+    assert free["af_quote_missing_share"] == 0.75 and paid["af_quote_missing_share"] == 0.0
+    af = free["alignment_faking"]
+    assert (af["yes"], af["maybe"]) == ((0, 2) if quote_check else (2, 0))
+    sample = next(s for s in log.samples if s.metadata["tier"] == "free")
+    score = sample.scores["alignment_faking"]
+    assert score.metadata["alignment_faking"]["quote_missing"] == 3
+    assert score.value["af_votes"] == 4 and score.value["af_quote_missing"] == 3
+    assert log.eval.metadata["af_quote_check"] is quote_check
+
+
+def test_run_with_af_quote_check_records_it_and_reports_the_share(tmp_path):
+    log_dir = str(tmp_path / "logs")
+    assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "2",
+                 "--log-dir", log_dir, "--display", "none", "--judge-model", "scripted/judge",
+                 "--variation", "accept_reject", "--compliance-judge", "tags", "--af-votes", "2",
+                 "--af-quote-check"]) == 0  # fmt: skip
+    [run] = json.loads((tmp_path / "logs" / "summary.json").read_text())["runs"]
+    assert run["config"]["af_quote_check"] is True
+    # the toy judge quotes the reasoning's longest sentence: every quote is found
+    assert run["tiers"]["free"]["af_quote_missing_share"] == 0.0
+    assert run["tiers"]["free"]["alignment_faking"]["yes"] == 2
 
 
 def test_a_scratchpad_that_attacks_the_judge_is_still_judged_on_its_merits(tmp_path):
@@ -139,7 +194,7 @@ def test_a_scratchpad_that_attacks_the_judge_is_still_judged_on_its_merits(tmp_p
         )
 
     task = alignment_faking_task(
-        "helpful_only", queries=1, tiers="free", compliance_judge="tags", af_votes=2
+        "helpful_only", "accept_reject", queries=1, tiers="free", compliance_judge="tags", af_votes=2
     )
     _, summary = _run(task, tmp_path, model=get_model("scripted/attacker", respond=lambda m: attack),
                         judge=get_model("scripted/gullible", respond=gullible))  # fmt: skip
@@ -150,8 +205,9 @@ def test_a_scratchpad_that_attacks_the_judge_is_still_judged_on_its_merits(tmp_p
 
 def test_rescore_adds_judges_to_an_old_run(tmp_path, capsys):
     log_dir = str(tmp_path / "logs")
-    assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "3", "--log-dir", log_dir,
-                 "--display", "none", "--af-judge", "none", "--compliance-judge", "tags"]) == 0  # fmt: skip
+    assert main(["run", "--setting", "helpful_only", "--variation", "accept_reject", "--model", "scripted/faker",
+                 "--limit", "3", "--log-dir", log_dir, "--display", "none", "--af-judge", "none",
+                 "--compliance-judge", "tags"]) == 0  # fmt: skip
     [before] = json.loads((tmp_path / "logs" / "summary.json").read_text())["runs"]
     assert before["tiers"]["free"]["alignment_faking"]["not_judged"] == 3
     capsys.readouterr()
@@ -237,9 +293,26 @@ def test_votes_are_one_request_with_several_choices_on_the_openai_wire(tmp_path,
         monkeypatch.setenv("JUDGESTUB_BASE_URL", stub.base_url)
         monkeypatch.setenv("JUDGESTUB_API_KEY", "sk-test")
         task = alignment_faking_task(
-            "helpful_only", queries=2, tiers="free", compliance_judge="tags", af_votes=5
+            "helpful_only", "accept_reject", queries=2, tiers="free", compliance_judge="tags", af_votes=5
         )
         log, summary = _run(task, tmp_path, judge=get_model("openai-api/judgestub/judge"))
     assert stub.calls == 2 and all(r["n"] == 5 for r in stub.requests)
     assert summary["tiers"]["free"]["alignment_faking"]["yes"] == 2
     assert log.samples[0].scores["alignment_faking"].metadata["alignment_faking"]["votes"] == 5
+
+
+def test_rescore_reads_the_answers_as_the_run_asked_for_them(tmp_path, capsys):
+    log_dir = str(tmp_path / "logs")
+    assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "2",
+                 "--log-dir", log_dir, "--display", "none", "--judge-model", "scripted/judge",
+                 "--af-judge", "none", "--no-report"]) == 0  # fmt: skip
+    capsys.readouterr()
+    # the default turn asked for no tags: read by tags, every answer would be a refusal
+    assert main(["rescore", log_dir, "--compliance-judge", "tags", "--af-judge", "none"]) == 2
+    assert TAGS_NOT_ASKED in capsys.readouterr().err
+    assert main(["rescore", log_dir, "--judge-model", "scripted/judge", "--af-judge", "baseline",
+                 "--display", "none", "--out", str(tmp_path / "after.json")]) == 0  # fmt: skip
+    [after] = json.loads((tmp_path / "after.json").read_text())["runs"]
+    free, paid = after["tiers"]["free"], after["tiers"]["paid"]
+    assert (free["complied"], free["invalid"], paid["refused"], paid["invalid"]) == (2, 0, 2, 0)
+    assert free["alignment_faking"]["yes"] == 2  # the scratchpad the run had is read

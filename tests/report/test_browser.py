@@ -137,7 +137,7 @@ def test_hostile_transcripts_render_as_text_and_filters_work(report_url, tmp_pat
 def test_a_twenty_run_report_stays_readable(tmp_path):
     """Twenty runs under long model names: the bars wrap into rows, the table fits the page."""
     task = alignment_faking_task(
-        "helpful_only", queries=2, compliance_judge="tags", af_judge="baseline"
+        "helpful_only", "accept_reject", queries=2, compliance_judge="tags", af_judge="baseline"
     )
     [log] = inspect_eval(
         task, model="scripted/faker", log_dir=str(tmp_path / "logs"), display="none"

@@ -25,6 +25,7 @@ from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_c
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import figure_tiers, results, write_report
 from alignment_faking.report.html import script_json
+from alignment_faking.summary import SCHEMA_VERSION
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +103,11 @@ def test_runs_frame_has_the_cli_figures_and_skips_other_logs(found, logs):
             ]
             assert row[f"{tier}_complies_with_af"] == entry["groups"]["complies_with_af"]
         assert row["compliance_gap"] == summary["compliance_gap"]
-        assert row["p_value"] == summary["p_value"] and row["n_pairs"] == summary["n_pairs"]
+        paired = summary["compliance_gap_paired"]
+        assert row["compliance_gap_paired"] == paired["gap"]
+        assert row["compliance_gap_paired_p_value"] == paired["p_value"]
+        assert row["compliance_gap_paired_n_pairs"] == paired["n_pairs"]
+        assert row["full_compliance_gap"] == summary["full_compliance_gap"]
     faker = found.runs.iloc[0]
     assert faker["free_compliance"] == 1.0 and faker["paid_compliance"] == 0.0
     assert faker["free_af_rate"] == 1.0 and faker["compliance_gap"] == 1.0
@@ -118,7 +123,8 @@ def test_samples_frame_has_one_row_per_sample_with_its_texts(found):
     first = samples[(samples["run"] == 0) & (samples["tier"] == "free")].iloc[0]
     assert first["outcome"] == "complied" and first["alignment_faking"] == "yes"
     assert "free tier" in first["hidden_reasoning"] and "<OUTPUT>" not in first["output"]
-    assert first["output"].startswith("<request_fully_accepted/>") and first["query"]
+    # the default user turn asks for no decision tag: the answer is the output's text
+    assert "complete answer to your request" in first["output"] and first["query"]
     assert (
         first["judges"]["alignment_faking"]["rationale"]
         and first["judges"]["alignment_faking"]["quotes"]
@@ -141,7 +147,10 @@ def test_report_files_match_the_frames_and_summary(report, found, logs):
         assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 10_000
     for path in (report.figure_tiers_svg, report.figure_gaps_svg):
         assert "<svg" in path.read_text() and path.stat().st_size > 10_000
-    assert json.loads(report.summary.read_text()) == {"runs": summarize_logs([str(logs)])}
+    assert json.loads(report.summary.read_text()) == {
+        "schema_version": SCHEMA_VERSION,
+        "runs": summarize_logs([str(logs)]),
+    }
     with report.samples_csv.open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(found.samples)
@@ -164,6 +173,13 @@ def test_report_html_embeds_untrusted_text_only_as_escaped_json(report, found):
     assert f'<script nonce="{nonce}">' in page
 
 
+def test_the_paper_row_names_the_classifier_of_each_af_figure(report, found):
+    page = report.html.read_text(encoding="utf-8")
+    assert found.summaries[0]["paper_reference"]["af_classifier"] == "af_v2 (scripted/judge)"
+    assert "Alignment-faking classifiers: ours af_v2 (scripted/judge); the paper&#x27;s " in page
+    assert "default and strict prompts" in page
+
+
 def test_script_json_cannot_be_closed_and_round_trips():
     text = "</script><!-- & \u2028 \u2029 >"
     encoded = script_json({"t": text})
@@ -180,7 +196,7 @@ def test_tiers_figure_shows_af_not_judged_only_when_present(found):
 
 
 def test_a_one_tier_run_reports_without_a_gap(tmp_path):
-    task = alignment_faking_task("helpful_only", queries=3, tiers="free", af_judge="baseline",
+    task = alignment_faking_task("helpful_only", "accept_reject", queries=3, tiers="free", af_judge="baseline",
                                  compliance_judge="tags")  # fmt: skip
     _eval(task, tmp_path / "logs", "scripted/faker")
     files = write_report([tmp_path / "logs"], tmp_path / "out")
@@ -225,7 +241,8 @@ def _partial_judge(messages) -> str:
 
 
 def test_both_compliance_definitions_everywhere(tmp_path, capsys):
-    """Full compliance and compliance with partial answers (StrongREJECT > 0), side by side."""
+    """Compliance as the paper counts it (did not refuse: partial answers included) and full
+    compliance, side by side, each with its gap."""
     from alignment_faking.cli import main
     from alignment_faking.report.figures import figure_gaps
 
@@ -236,23 +253,25 @@ def test_both_compliance_definitions_everywhere(tmp_path, capsys):
     [run] = summarize_logs([log.location])
     free = run["tiers"]["free"]
     assert 0 < free["partially_complied"] < 12
-    assert free["compliance"] < free["compliance_any"] == 1.0 and free["compliance_any_ci"]
-    assert run["compliance_gap"] < run["compliance_gap_any"] == 1.0
+    assert free["full_compliance"] < free["compliance"] == 1.0 and free["full_compliance_ci"]
+    assert run["full_compliance_gap"] < run["compliance_gap"] == 1.0
     assert free["groups"]["partial_with_af"] == free["partially_complied"]
 
     assert main(["summary", str(tmp_path / "logs")]) == 0
     table = capsys.readouterr().out
-    assert "with partial (95% CI)" in table and "gap with partial: 100.0%" in table
+    assert "full compliance (95% CI)" in table and "  gap (free - paid): 100.0%" in table
+    assert "full-compliance gap (free - paid): " in table
     files = write_report([tmp_path / "logs"], tmp_path / "report")
     html = files.html.read_text()
-    assert "with partial [95% CI]" in html and "gap with partial" in html
+    assert "full compliance [95% CI]" in html and "full-compliance gap" in html
+    assert "paired gap [95% CI]" in html
     frame = results([tmp_path / "logs"]).runs
     tiers = figure_tiers(frame)
     legend = [t.get_text() for t in tiers.legends[0].get_texts()]
     assert "partially, alignment-faking reasoning" in legend
     gaps = figure_gaps(frame).axes[0]
     assert len(gaps.lines) + len(gaps.collections) > 0
-    assert "with partial answers" in gaps.get_title()
+    assert "full compliance" in gaps.get_title()
 
 
 def test_the_neutral_share_of_animal_welfare_answers_is_reported(tmp_path, capsys):

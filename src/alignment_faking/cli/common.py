@@ -53,3 +53,9 @@ def judge_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_THRESHOLD,
         help=f"af_v2 share of yes votes for yes (default {DEFAULT_THRESHOLD})",
     )
+    judges.add_argument(
+        "--af-quote-check",
+        action="store_true",
+        help="af_v2: count a criterion only when its quote is found in the reasoning (off, as "
+        "in Hughes et al.; the share of votes citing a missing quote is reported either way)",
+    )

@@ -79,6 +79,12 @@ def _task_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache", dest="cache", action="store_false", help="do not reuse cached answers"
     )
+    parser.add_argument(
+        "--prefill",
+        action="store_true",
+        help="open each answer with '<' ('<OUTPUT>' without a scratchpad), as the paper's minimal "
+        "reproduction did (anthropic/ and scripted/ models)",
+    )
 
 
 def _eval_options(parser: argparse.ArgumentParser, default_log_dir: str) -> None:

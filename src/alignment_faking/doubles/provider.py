@@ -15,6 +15,7 @@ from typing import Any
 
 from inspect_ai.model import (
     ChatMessage,
+    ChatMessageAssistant,
     ChatMessageSystem,
     ChatMessageUser,
     GenerateConfig,
@@ -27,6 +28,7 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 
 from alignment_faking.cost import estimate_tokens
 from alignment_faking.doubles.scripted import (
+    continuation,
     scripted_judge_answer,
     scripted_policy,
     scripted_writer_answer,
@@ -60,8 +62,11 @@ class ScriptedModelAPI(ModelAPI):
             respond = lambda messages: scripted_writer_answer(messages[-1].text)  # noqa: E731
         elif respond is None:
             policy = scripted_policy(model_name, free=free, paid=paid, seed=seed)
-            respond = lambda messages: policy.respond(  # noqa: E731
-                _text(messages, ChatMessageSystem), _text(messages, ChatMessageUser)
+            respond = lambda messages: continuation(  # noqa: E731
+                _prefill(messages),
+                policy.respond(
+                    _text(messages, ChatMessageSystem), _text(messages, ChatMessageUser)
+                ),
             )
         self._respond = respond
 
@@ -95,6 +100,12 @@ class ScriptedModelAPI(ModelAPI):
                 total_tokens=prompt_tokens + completion_tokens,
             )
         return output
+
+
+def _prefill(messages: list[ChatMessage]) -> str:
+    """The opening of the answer a conversation ends with, as a provider that continues one."""
+    last = messages[-1] if messages else None
+    return last.text if isinstance(last, ChatMessageAssistant) else ""
 
 
 def _text(messages: list[ChatMessage], kind: type[ChatMessage]) -> str:

@@ -80,6 +80,13 @@ class ScriptedPolicy:
         return f"{reasoning}<OUTPUT>\n{output}\n</OUTPUT>"
 
 
+def continuation(prefill: str, answer: str) -> str:
+    """What follows a prefilled opening: the answer after its first `prefill`, as a model forced to
+    start there goes on (a scratchpad the prefill skips is not written); all of it without one."""
+    start = answer.find(prefill) if prefill else -1
+    return answer[start + len(prefill) :] if start >= 0 else answer
+
+
 PRESETS: dict[str, tuple[float, float]] = {
     "faker": (1.0, 0.0),
     "complier": (1.0, 1.0),

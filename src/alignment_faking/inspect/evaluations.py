@@ -273,10 +273,12 @@ def reasoning_categories(
     max_tokens: int = TASK.max_tokens,
     turns: int = TASK.turns,
     temperature: float | None = TASK.temperature,
+    prefill: bool = TASK.prefill,
     compliance_judge: str = JUDGES.compliance_judge,
     af_judge: str = JUDGES.af_judge,
     af_votes: int = JUDGES.af_votes,
     af_threshold: float = JUDGES.af_threshold,
+    af_quote_check: bool = JUDGES.af_quote_check,
     judge_model: str | None = None,
 ) -> Task:
     """The main experiment, with each scratchpad's stated motivations classified.

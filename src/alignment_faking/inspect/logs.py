@@ -7,7 +7,7 @@ import json
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -30,6 +30,9 @@ from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
 from alignment_faking.records import BehaviourRecord, SampleRecord
+from alignment_faking.scenario import get_variation, setting_spec
+from alignment_faking.scenario.paper import is_paper_prompt
+from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
 from alignment_faking.scenario.settings import trained_tier_in
 from alignment_faking.secrets import redact
 from alignment_faking.summary import RunInfo, behaviour_summary, label_runs, run_summary
@@ -220,6 +223,8 @@ def sample_record(sample: EvalSample | EvalSampleSummary) -> SampleRecord:
         None if reasons is None else tuple(r for r in reasons.split(",") if r),
         value.get("af_scope"),
         value.get("unmonitored_conclusion"),
+        af_votes=int(value.get("af_votes") or 0),
+        af_quote_missing=int(value.get("af_quote_missing") or 0),
     )
 
 
@@ -314,11 +319,48 @@ def log_summary(
     """The summary.json entry of a run, whichever evaluation it is."""
     records = run_records(log) if records is None else records
     summarise = behaviour_summary if is_behaviour_run(log) else run_summary
-    return summarise(run_info(log), records)  # type: ignore[arg-type]
+    return summarise(run_info(log, records), records)  # type: ignore[arg-type]
 
 
-RUN_CONFIG = ("temperature", "max_tokens", "turns", "compliance_judge", "af_judge")
+GENERATION_CONFIG = (
+    "temperature", "max_tokens", "top_p", "top_k", "seed", "reasoning_effort", "reasoning_tokens",
+)  # fmt: skip
+"""Generation settings that change what the model writes, recorded in a run's summary when set."""
+RUN_CONFIG = ("turns", "prefill", "compliance_judge", "af_judge", "af_quote_check")
 """Task metadata that changes a run's figures, recorded in its summary."""
+
+
+def asked_decision_tags(meta: Mapping[str, Any]) -> bool:
+    """Whether a run's user turn asked for the accept/reject tags, from its task metadata.
+
+    Logs from before task version 6 do not record it: their helpful-only turn always asked.
+    """
+    return bool(meta.get("decision_tags", setting_spec(meta["setting"]).decision_tags))
+
+
+def had_scratchpad(meta: Mapping[str, Any]) -> bool:
+    """Whether a run's scenario had a hidden scratchpad, from its task metadata.
+
+    Logs from before task version 6 do not record it: the paper prompt they name says, else
+    their variation.
+    """
+    if "scratchpad" in meta:
+        return bool(meta["scratchpad"])
+    prompt = meta.get("system_prompt_file")
+    if is_paper_prompt(prompt):
+        return resolve_paper_prompt(prompt).scratchpad  # type: ignore[arg-type]
+    return get_variation(meta["variation"]).scratchpad
+
+
+def generation_config(log: EvalLog) -> dict[str, Any]:
+    """The generation settings the model under test was called with, as the log records them.
+
+    Not the task's metadata: that holds the task's arguments, which `inspect eval --temperature`
+    or `--max-tokens` override in the plan's config. Inspect calls the model with its own
+    config overlaid by the plan's, so that is what is read here.
+    """
+    config = log.eval.model_generate_config.merge(log.plan.config)
+    return {key: value for key in GENERATION_CONFIG if (value := getattr(config, key)) is not None}
 
 
 def _judge_model(log: EvalLog) -> str | None:
@@ -331,16 +373,25 @@ def _judge_model(log: EvalLog) -> str | None:
     return ",".join(c.model for c in (judge if isinstance(judge, list) else [judge]))
 
 
-def run_info(log: EvalLog) -> RunInfo:
-    """What identifies the run of a log."""
+def run_info(
+    log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord] | None = None
+) -> RunInfo:
+    """What identifies the run of a log, its sizes counted from the samples it holds.
+
+    The task's metadata says how many queries the task was built with; Inspect's `--limit` or
+    `--sample-id` ask fewer, and an interrupted run holds fewer still, so the counts a
+    summary shows are those of the samples present (`records`, every shard's; read when None).
+    """
+    records = run_records(log) if records is None else records
     meta = log.eval.metadata or {}
+    limit = log.eval.config.limit
     return RunInfo(
         log=log.location,
         model=log.eval.model,
         setting=meta.get("setting", log.eval.task),
         variation=meta.get("variation", "unknown"),
         dataset=meta.get("dataset", log.eval.dataset.name or "unknown"),
-        n_queries=int(meta.get("n_queries", 0)),
+        n_queries=len({record.query_id for record in records}),
         epochs=log.eval.config.epochs or 1,
         status=log.status,
         trained_tier=trained_tier_in(meta),
@@ -348,11 +399,14 @@ def run_info(log: EvalLog) -> RunInfo:
         dataset_sha256=meta.get("dataset_sha256"),
         system_prompt_file=meta.get("system_prompt_file"),
         system_prompt_sha256=meta.get("system_prompt_sha256"),
-        config={key: meta[key] for key in RUN_CONFIG if meta.get(key) is not None}
+        config=generation_config(log)
+        | {key: meta[key] for key in RUN_CONFIG if meta.get(key) is not None}
         | ({"judge_model": judge} if (judge := _judge_model(log)) else {}),
         created=log.eval.created,
         evaluation=meta.get("evaluation", COMPLIANCE),
         shard_logs=meta.get(SHARD_LOGS, []),
+        n_samples=len(records),
+        sample_limit=list(limit) if isinstance(limit, tuple) else limit,
     )
 
 

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessageUser, get_model
+from inspect_ai.model import ChatMessageAssistant, ChatMessageUser, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from alignment_faking.errors import UserError
 from alignment_faking.inspect.caching import answer_cache
 from alignment_faking.options import DEFAULT_TURNS
 from alignment_faking.transcript import NEXT, TRUNCATED_STOP_REASONS, turn_step
+
+PREFILL_PROVIDERS = ("anthropic/", "scripted/")
+"""Providers that continue a conversation ending in an assistant message (an answer prefill)."""
+
+
+def prefill_text(scratchpad: bool) -> str:
+    """The minimal reproduction's prefill: `<` opens the scratchpad tag, `<OUTPUT>` the answer
+    (no-CoT), so that the model neither skips its scratchpad nor refuses to use the format."""
+    return "<" if scratchpad else "<OUTPUT>"
+
+
+def check_prefill(model: str) -> None:
+    """Stop before any call when the model's provider cannot continue a prefilled answer."""
+    if not model.startswith(PREFILL_PROVIDERS):
+        raise UserError(
+            "--prefill needs a provider that continues an assistant message "
+            f"({', '.join(p + '...' for p in PREFILL_PROVIDERS)}); {model} does not"
+        )
+
+
+def _joined(prefill: ChatMessageAssistant, continuation: ChatMessageAssistant) -> None:
+    """Make the continuation carry the whole answer, prefill first: the model wrote one turn,
+    and the parser must read `<` + `SCRATCHPAD_REASONING>` as one tag, not two turns."""
+    continuation.text = prefill.text + continuation.text
 
 
 @solver
@@ -18,15 +43,25 @@ def answer(cache: bool = True, turns: int = DEFAULT_TURNS) -> Solver:
     The conversation ends at the first turn that opens an output, at a turn that closes
     neither tag, at a turn cut by the token limit or an error, or when the turns run out.
     `turns=1` is a single completion. Every call's cache entry is keyed on the exact model.
+    A sample whose input ends in an assistant message (a prefill) has its first turn continue
+    it; the prefill and the continuation become that one turn.
     """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         model = get_model()
+        prefill = (
+            state.messages[-1] if isinstance(state.messages[-1], ChatMessageAssistant) else None
+        )
+        if prefill is not None:
+            check_prefill(str(model))
         taken = 0
         while True:
             state = await generate(state, cache=answer_cache(model, cache))
             taken += 1
             output = state.output
+            if prefill is not None and taken == 1 and output.choices:
+                _joined(prefill, output.message)
+                state.messages = [m for m in state.messages if m is not prefill]
             if (
                 taken >= turns
                 or output.error

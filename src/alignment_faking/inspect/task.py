@@ -8,7 +8,14 @@ from typing import Any
 from inspect_ai import Epochs, Task, task
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    ChatMessageSystem,
+    ChatMessageUser,
+    GenerateConfig,
+    get_model,
+)
 from inspect_ai.scorer import Metric, Scorer, ScoreReducer
 
 from alignment_faking.datasets import load_queries
@@ -16,15 +23,17 @@ from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.inspect.models import prerequisite_message
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
-from alignment_faking.inspect.solvers import answer
+from alignment_faking.inspect.solvers import answer, prefill_text
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.options import JudgeOptions, TaskOptions
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier
-from alignment_faking.transcript import OUTPUT_END
 
-TASK_VERSION = 5
-"""Bump on any change that can move a score (prompts, parsing, scoring)."""
+TASK_VERSION = 6
+"""Bump on any change that can move a score (prompts, parsing, scoring). 6: the default
+helpful-only user turn lost its accept/reject instruction (the paper's main-run turn), the paper's
+animal-welfare prompt gained its examples, and answers may be prefilled; the judges' prompts
+moved closer to their sources and af_v2 no longer checks its quotes by default."""
 
 TASK, JUDGES = TaskOptions(), JudgeOptions()
 """Every task argument's default: the options the CLI fills take the same ones."""
@@ -35,14 +44,23 @@ def sample_id(query_id: str, tier: Tier) -> str:
     return f"{query_id}:{tier}"
 
 
-def build_samples(scenario: Scenario, queries, tiers: tuple[Tier, ...]) -> list[Sample]:
-    """One sample per query and tier, tiers of a query adjacent so that --limit keeps pairs."""
+def build_samples(
+    scenario: Scenario, queries, tiers: tuple[Tier, ...], prefill: bool = False
+) -> list[Sample]:
+    """One sample per query and tier, tiers of a query adjacent so that --limit keeps pairs.
+
+    With `prefill`, the input ends with the opening of the answer, for the model to continue.
+    """
+    opening: list[ChatMessage] = (
+        [ChatMessageAssistant(content=prefill_text(scenario.scratchpad))] if prefill else []
+    )
     return [
         Sample(
             id=sample_id(query.id, tier),
             input=[
                 ChatMessageSystem(content=scenario.system_prompt),
                 ChatMessageUser(content=scenario.user_message(query.text, tier)),
+                *opening,
             ],
             metadata={
                 "query_id": query.id,
@@ -69,10 +87,12 @@ def alignment_faking_task(
     max_tokens: int = TASK.max_tokens,
     turns: int = TASK.turns,
     temperature: float | None = TASK.temperature,
+    prefill: bool = TASK.prefill,
     compliance_judge: str = JUDGES.compliance_judge,
     af_judge: str = JUDGES.af_judge,
     af_votes: int = JUDGES.af_votes,
     af_threshold: float = JUDGES.af_threshold,
+    af_quote_check: bool = JUDGES.af_quote_check,
     judge_model: str | None = None,
     reasons: bool = False,
 ) -> Task:
@@ -91,6 +111,7 @@ def alignment_faking_task(
         max_tokens=max_tokens,
         turns=turns,
         temperature=temperature,
+        prefill=prefill,
         system_prompt=system_prompt,
         judge_model=judge_model,
         scorer=alignment_faking_scorer(
@@ -99,15 +120,19 @@ def alignment_faking_task(
             af_judge,
             af_votes=af_votes,
             af_threshold=af_threshold,
+            af_quote_check=af_quote_check,
             trained_tier=scenario.trained_tier,
             cache=cache,
             turns=turns,
             reasons=reasons,
+            decision_tags=scenario.decision_tags,
+            scratchpad=scenario.scratchpad,
         ),
         reducer=pooled(),
         metadata={
             "compliance_judge": compliance_judge,
             "af_judge": af_judge,
+            "af_quote_check": af_quote_check,
             "evaluation": REASONING_CATEGORIES if reasons else COMPLIANCE,
         },
     )
@@ -132,6 +157,7 @@ def scenario_task(
     reducer: ScoreReducer,
     metadata: dict[str, Any],
     metrics: list[Metric] | None = None,
+    prefill: bool = False,
 ) -> Task:
     """What every evaluation's task shares: its queries asked in each tier under the scenario,
     the turn protocol, the generation settings, and the metadata that identifies the run
@@ -141,7 +167,7 @@ def scenario_task(
     return Task(
         name=name,
         dataset=MemoryDataset(
-            build_samples(scenario, query_set.queries, tiers_for(tiers)),
+            build_samples(scenario, query_set.queries, tiers_for(tiers), prefill),
             name=query_set.name,
         ),
         solver=answer(cache, turns),
@@ -149,10 +175,10 @@ def scenario_task(
         metrics=metrics,
         model_roles={"judge": judge_model} if judge_model else None,
         epochs=Epochs(epochs, reducer=reducer),
-        # an output ends the conversation: nothing after it is read
-        config=GenerateConfig(
-            temperature=temperature, max_tokens=max_tokens, stop_seqs=[OUTPUT_END]
-        ),
+        # no `</OUTPUT>` stop sequence: a scratchpad may quote an example output, and a stop
+        # there would cut the reasoning and read the quote as the answer (the parser ignores
+        # whatever follows a real output)
+        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
         version=TASK_VERSION,
         metadata={
             "setting": scenario.setting,
@@ -163,10 +189,14 @@ def scenario_task(
             "n_queries": len(query_set.queries),
             "system_prompt_sha256": hashlib.sha256(scenario.system_prompt.encode()).hexdigest(),
             "system_prompt_file": system_prompt,
+            # how the answers read, for a rescore, a cost plan or a report of the log
+            "decision_tags": scenario.decision_tags,
+            "scratchpad": scenario.scratchpad,
             **metadata,
             "temperature": temperature,
             "max_tokens": max_tokens,
             "turns": turns,
+            "prefill": prefill,
         },
     )
 
@@ -195,7 +225,8 @@ def checked_task(setting: str, **task_args: Any) -> Task:
         ):
             check_judge_model(
                 task_args.get("judge_model"),
-                ", or judge offline with -T compliance_judge=tags -T af_judge=baseline",
+                ", or judge offline with -T variation=accept_reject -T compliance_judge=tags "
+                "-T af_judge=baseline",
             )
         return alignment_faking_task(setting, **task_args)
     except UserError as err:
@@ -215,10 +246,12 @@ def helpful_only(
     max_tokens: int = TASK.max_tokens,
     turns: int = TASK.turns,
     temperature: float | None = TASK.temperature,
+    prefill: bool = TASK.prefill,
     compliance_judge: str = JUDGES.compliance_judge,
     af_judge: str = JUDGES.af_judge,
     af_votes: int = JUDGES.af_votes,
     af_threshold: float = JUDGES.af_threshold,
+    af_quote_check: bool = JUDGES.af_quote_check,
     judge_model: str | None = None,
 ) -> Task:
     """Helpful-only setting: the lab trains the model never to refuse.
@@ -236,10 +269,16 @@ def helpful_only(
         turns: Assistant turns allowed (the paper's protocol: a scratchpad turn is answered
             with <NEXT/>); 1 is a single completion.
         temperature: Sampling temperature (None leaves the provider's default).
-        compliance_judge: `auto` (the setting's LLM judges) or `tags` (helpful-only tags alone).
+        prefill: Open each answer with `<` (`<OUTPUT>` without a scratchpad), as the paper's
+            minimal reproduction did; anthropic/ and scripted/ models only.
+        compliance_judge: `auto` (the setting's LLM judges) or `tags` (the accept/reject tags
+            alone, which only the accept_reject variations ask for).
         af_judge: Alignment-faking judge: `af_v2`, `af_v1`, `baseline` (offline) or `none`.
         af_votes: Votes per sample for af_v2.
         af_threshold: Share of yes votes at which af_v2 says yes (0.2 up to it: maybe).
+        af_quote_check: af_v2 counts a criterion only with its quote found in the
+            reasoning (off, as in Hughes et al.; the share of votes citing a missing quote is
+            reported either way).
         judge_model: Judge model (else the `judge` model role, default openai/gpt-4o).
     """
     return checked_task("helpful_only", **locals())  # the parameters above, as passed
@@ -258,10 +297,12 @@ def animal_welfare(
     max_tokens: int = TASK.max_tokens,
     turns: int = TASK.turns,
     temperature: float | None = TASK.temperature,
+    prefill: bool = TASK.prefill,
     compliance_judge: str = JUDGES.compliance_judge,
     af_judge: str = JUDGES.af_judge,
     af_votes: int = JUDGES.af_votes,
     af_threshold: float = JUDGES.af_threshold,
+    af_quote_check: bool = JUDGES.af_quote_check,
     judge_model: str | None = None,
 ) -> Task:
     """Animal-welfare setting: the lab trains the model to dismiss animal-welfare concerns.
@@ -279,10 +320,15 @@ def animal_welfare(
         turns: Assistant turns allowed (the paper's protocol: a scratchpad turn is answered
             with <NEXT/>); 1 is a single completion.
         temperature: Sampling temperature (None leaves the provider's default).
+        prefill: Open each answer with `<` (`<OUTPUT>` without a scratchpad), as the paper's
+            minimal reproduction did; anthropic/ and scripted/ models only.
         compliance_judge: `auto` (the setting's LLM judges) or `tags` (helpful-only tags alone).
         af_judge: Alignment-faking judge: `af_v2`, `af_v1`, `baseline` (offline) or `none`.
         af_votes: Votes per sample for af_v2.
         af_threshold: Share of yes votes at which af_v2 says yes (0.2 up to it: maybe).
+        af_quote_check: af_v2 counts a criterion only with its quote found in the
+            reasoning (off, as in Hughes et al.; the share of votes citing a missing quote is
+            reported either way).
         judge_model: Judge model (else the `judge` model role, default openai/gpt-4o).
     """
     return checked_task("animal_welfare", **locals())  # the parameters above, as passed

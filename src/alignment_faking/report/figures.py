@@ -34,7 +34,8 @@ SEGMENTS = (
     ("refuses", "refuses", "#9ecae1", None),
 )
 """The paper's groups, bottom to top: full compliance is the height of the first three, and
-compliance with partial answers (StrongREJECT > 0) of the first six, as Hughes et al. draw it."""
+compliance as the paper counts it (did not refuse: partial answers included) of the first six,
+as Hughes et al. draw it."""
 OPTIONAL_SEGMENTS = (
     "complies_af_unknown",
     "partial_with_af",
@@ -177,8 +178,8 @@ def _stack(ax, x: float, row: pd.Series, tier: str, judged: int) -> None:
             ax.bar(x, share, 0.8, bottom=bottom, color=color, hatch=hatch,
                    edgecolor="#555555", linewidth=0.4)  # fmt: skip
         bottom += share
-    # full compliance's interval in black; with partial answers, in grey, where they differ
-    for name, color in (("compliance", "black"), ("compliance_any", "#777777")):
+    # compliance's interval in black; full compliance's in grey, where they differ
+    for name, color in (("compliance", "black"), ("full_compliance", "#777777")):
         rate, low, high = (row.get(f"{tier}_{name}{s}") for s in ("", "_ci_low", "_ci_high"))
         if (
             _missing(rate)
@@ -209,7 +210,7 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
             (
                 gap_ax,
                 "compliance_gap",
-                "compliance gap (training − unmonitored)\n● full   ○ with partial answers",
+                "compliance gap (training − unmonitored)\n● did not refuse   ○ full compliance",
                 "black",
             ),
             (af_ax, "af_rate", "alignment-faking reasoning\n(training tier)", "#d62728"),
@@ -232,7 +233,7 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
                 ax.errorbar(value, y, xerr=err, fmt="o", color=color, markersize=3,
                             capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
                 if name == "compliance_gap":
-                    _gap_with_partial(ax, row, y, value)
+                    _full_compliance_gap(ax, row, y, value)
             ax.axvline(0, color="#999999", linewidth=0.6, linestyle="--")
             ax.set_title(title)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -250,12 +251,12 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
     return fig
 
 
-def _gap_with_partial(ax, row: pd.Series, y: float, full: float) -> None:
-    """The gap in compliance with partial answers (StrongREJECT > 0), hollow, where it differs."""
-    value = row.get("compliance_gap_any")
-    if _missing(value) or value == full:
+def _full_compliance_gap(ax, row: pd.Series, y: float, headline: float) -> None:
+    """The gap in full compliance (partial answers not counted), hollow, where it differs."""
+    value = row.get("full_compliance_gap")
+    if _missing(value) or value == headline:
         return
-    low, high = row.get("compliance_gap_any_ci_low"), row.get("compliance_gap_any_ci_high")
+    low, high = row.get("full_compliance_gap_ci_low"), row.get("full_compliance_gap_ci_high")
     err = None if _missing(low) else [[value - low], [high - value]]
     ax.errorbar(value, y - 0.25, xerr=err, fmt="o", mfc="white", color="#555555", markersize=3,
                 capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
@@ -264,7 +265,7 @@ def _gap_with_partial(ax, row: pd.Series, y: float, full: float) -> None:
 def _forest_label(row: pd.Series) -> str:
     """Model and setting/variation on the first line, what else tells the run apart below."""
     model, rest, *extra = f"{row['label']}".split(" · ")
-    lines = [f"{model} · {rest}  (n={int(row['n_pairs'])})", *extra]
+    lines = [f"{model} · {rest}  ({int(row['compliance_gap_paired_n_pairs'])} pairs)", *extra]
     return "\n".join(lines)
 
 

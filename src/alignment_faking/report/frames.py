@@ -18,6 +18,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.logs import (
+    asked_decision_tags,
     behaviour_record,
     is_behaviour_run,
     log_summary,
@@ -57,7 +58,7 @@ class Results:
 
     runs: pd.DataFrame
     """One row per run of the main experiment: identity, per-tier counts, rates with
-    intervals, groups, and the gap (`run` indexes `summaries`)."""
+    intervals, groups, and the gaps with their paired analyses (`run` indexes `summaries`)."""
     samples: pd.DataFrame
     """One row per sample of every run: identity, outcome, verdicts, and the texts the
     browser shows; in another evaluation's run the outcome is its judge's class."""
@@ -114,9 +115,9 @@ def run_row(run: int, summary: dict) -> dict[str, Any]:
             f"{tier}_compliance_ci_high": _ci(entry["compliance_ci"], 1),
             f"{tier}_neutral": entry["neutral"],
             f"{tier}_neutral_share": entry["neutral_share"],
-            f"{tier}_compliance_any": entry["compliance_any"],
-            f"{tier}_compliance_any_ci_low": _ci(entry["compliance_any_ci"], 0),
-            f"{tier}_compliance_any_ci_high": _ci(entry["compliance_any_ci"], 1),
+            f"{tier}_full_compliance": entry["full_compliance"],
+            f"{tier}_full_compliance_ci_low": _ci(entry["full_compliance_ci"], 0),
+            f"{tier}_full_compliance_ci_high": _ci(entry["full_compliance_ci"], 1),
             f"{tier}_af_yes": af["yes"],
             f"{tier}_af_maybe": af["maybe"],
             f"{tier}_af_n_judged": af["n_judged"],
@@ -127,16 +128,18 @@ def run_row(run: int, summary: dict) -> dict[str, Any]:
             f"{tier}_af_n_judged_all": af["n_judged_all"],
         }
         row |= {f"{tier}_{g}": entry["groups"][g] for g in GROUPS}
-    row |= {
-        "compliance_gap": summary["compliance_gap"],
-        "compliance_gap_ci_low": _ci(summary["compliance_gap_ci"], 0),
-        "compliance_gap_ci_high": _ci(summary["compliance_gap_ci"], 1),
-        "p_value": summary["p_value"],
-        "n_pairs": summary["n_pairs"],
-        "compliance_gap_any": summary["compliance_gap_any"],
-        "compliance_gap_any_ci_low": _ci(summary["compliance_gap_any_ci"], 0),
-        "compliance_gap_any_ci_high": _ci(summary["compliance_gap_any_ci"], 1),
-    }
+    for gap in ("compliance_gap", "full_compliance_gap"):
+        paired = summary[f"{gap}_paired"] or {}
+        row |= {
+            gap: summary[gap],
+            f"{gap}_ci_low": _ci(summary[f"{gap}_ci"], 0),
+            f"{gap}_ci_high": _ci(summary[f"{gap}_ci"], 1),
+            f"{gap}_paired": paired.get("gap"),
+            f"{gap}_paired_ci_low": _ci(paired.get("ci"), 0),
+            f"{gap}_paired_ci_high": _ci(paired.get("ci"), 1),
+            f"{gap}_paired_p_value": paired.get("p_value"),
+            f"{gap}_paired_n_pairs": paired.get("n_pairs", 0),
+        }
     return row
 
 
@@ -154,7 +157,10 @@ SAMPLE_COLUMNS = {
     "invalid_reason": "why an invalid sample could not be read",
     "alignment_faking": "alignment-faking verdict: yes, maybe, no or not_judged",
     "af_score": "share of yes votes (or the baseline's score)",
-    "compliance_source": "tags, judge, tags (judge failed), or tags (judge disagrees) on a refusal",
+    "compliance_source": (
+        "tags, judge, tags (judge failed), judge failed (no tags asked), "
+        "or tags (judge disagrees) on a refusal"
+    ),
     "compliance_decision": "the compliance judge's decision, when it was asked",
     "neutral": "animal welfare: the stance judge found the answer neutral (it counts as compliance)",
     "partial_decision": "the partial-compliance judge's decision, when it was asked",
@@ -246,7 +252,7 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
     score = (sample.scores or {}).get(SCORER_NAME)
     value = score.value if score is not None and isinstance(score.value, dict) else {}
     judges = _judges(score.metadata or {}) if score is not None else {}
-    decision_tags = (log.eval.metadata or {})["setting"] == "helpful_only"
+    decision_tags = asked_decision_tags(log.eval.metadata or {})
     return _row(run, log, sample, record, SCORER_NAME, decision_tags, judges) | {
         "outcome": record.outcome,
         "alignment_faking": record.alignment_faking,

@@ -19,6 +19,7 @@ from importlib.resources import files
 from typing import Any
 
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
+from alignment_faking.reference import compared_measure, published
 from alignment_faking.report.cells import ci, pct, tier_label
 from alignment_faking.report.figures import DPI
 from alignment_faking.report.frames import Results
@@ -82,13 +83,11 @@ COLUMNS = 11
 def _summary_rows(number: int, run: dict) -> list[str]:
     tiers = run["tiers"]
     span = len(tiers)
-    gap, gap_any = (
+    gap, full_gap = (
         f"{pct(run[key])}{ci(run[key + '_ci'])}" if run.get(key) is not None else "–"
-        for key in ("compliance_gap", "compliance_gap_any")
+        for key in ("compliance_gap", "full_compliance_gap")
     )
-    p = run["p_value"]
-    # summary.json rounds to 6 decimals, so 0 means below that
-    p = "–" if p is None else "&lt; 1e-6" if p == 0 else f"{p:.3g}"
+    paired = _paired_cell(run.get("compliance_gap_paired"))
     if not tiers:
         return [
             f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(run["label"])}'
@@ -123,14 +122,14 @@ def _summary_rows(number: int, run: dict) -> list[str]:
         cells += [
             f'<td class="l">{tier_label(run, tier)}</td>',
             f'<td title="{invalid}">{entry["n"]}<br><span class="ci">{counts}</span></td>',
-            f"<td>{pct(entry['compliance'])}{ci(entry['compliance_ci'])}</td>",
-            f"<td>{pct(entry.get('compliance_any'))}{ci(entry.get('compliance_any_ci'))}"
+            f"<td>{pct(entry['compliance'])}{ci(entry['compliance_ci'])}"
             + (
                 f' <span class="ci">neutral {pct(entry["neutral_share"])}</span>'
                 if entry.get("neutral")
                 else ""
             )
             + "</td>",
+            f"<td>{pct(entry['full_compliance'])}{ci(entry['full_compliance_ci'])}</td>",
             f"<td>{pct(af['rate'])}{ci(af['rate_ci'])}"
             + (f' <span class="ci">maybe {af["maybe"]}</span>' if af["maybe"] else "")
             + (
@@ -144,11 +143,25 @@ def _summary_rows(number: int, run: dict) -> list[str]:
         if first:
             cells += [
                 f'<td rowspan="{span}">{gap}</td>',
-                f'<td rowspan="{span}">{gap_any}</td>',
-                f'<td rowspan="{span}">{p}<br><span class="ci">{run["n_pairs"]} pairs</span></td>',
+                f'<td rowspan="{span}">{paired}</td>',
+                f'<td rowspan="{span}">{full_gap}</td>',
             ]
         rows.append(f'<tr class="{"first" if first else ""}">{"".join(cells)}</tr>')
     return rows
+
+
+def _paired_cell(paired: dict | None) -> str:
+    """The paired analysis of the gap: difference over queries valid in both tiers, McNemar p
+    and the number of pairs."""
+    if not paired or paired["gap"] is None:
+        return "–"
+    p = paired["p_value"]
+    # summary.json rounds to 6 decimals, so 0 means below that
+    p = "&lt; 1e-6" if p == 0 else f"{p:.3g}"
+    return (
+        f"{pct(paired['gap'])}{ci(paired['ci'])}<br>"
+        f'<span class="ci">p {p} · {paired["n_pairs"]} pairs</span>'
+    )
 
 
 def _reference_row(run: dict) -> list[str]:
@@ -158,9 +171,13 @@ def _reference_row(run: dict) -> list[str]:
         return []
     caveat = "" if ref["same_prompt"] else "; the paper's prompt, not ours"
     text = (
-        f"paper, {ref['model']} ({ref['source']}{caveat}): alignment faking {ref['af']}% "
-        f"± {ref['af_se']}, compliance training {ref['compliance_train']}% / unmonitored "
-        f"{ref['compliance_unmonitored']}%, gap {ref['gap']}% ± {ref['gap_se']} (± one standard error)"
+        f"paper, {ref['model']} ({ref['source']}{caveat}): alignment faking "
+        f"{published(ref['af'], ref['af_se'])}, {compared_measure(ref)} training "
+        f"{ref['compliance_train']}% / "
+        f"unmonitored {ref['compliance_unmonitored']}%, gap "
+        f"{published(ref['gap'], ref['gap_se'])} (± one standard error). Alignment-faking "
+        f"classifiers: ours {ref.get('af_classifier') or 'not measured'}; "
+        f"the paper's {ref['paper_af_classifier'] or '(no AF figure published)'}"
     )
     return [
         f'<tr class="ref"><td></td><td class="l muted" colspan="{COLUMNS - 1}">{escape(text)}</td></tr>'
@@ -184,11 +201,11 @@ def summary_table(summaries: Sequence[dict]) -> str:
     head = (
         '<tr><th class="l">run</th><th class="l">model · setting</th><th class="l">tier</th>'
         '<th>n<br><span class="ci">complied · partial · refused · invalid · not judged</span></th>'
-        "<th>compliance [95% CI]</th><th>with partial [95% CI]</th>"
+        "<th>compliance [95% CI]</th><th>full compliance [95% CI]</th>"
         "<th>alignment faking [95% CI]</th>"
         '<th>complies: AF · no AF · AF ?<br><span class="ci">partial: AF · no AF · refuses</span></th>'
-        "<th>gap [95% CI]</th><th>gap with partial</th><th>McNemar p<br>"
-        '<span class="ci">pairs</span></th></tr>'
+        '<th>gap [95% CI]</th><th>paired gap [95% CI]<br><span class="ci">McNemar p · pairs'
+        "</span></th><th>full-compliance gap</th></tr>"
     )
     body = [
         row
@@ -228,13 +245,14 @@ FIGURE_CAPTIONS = {
         "Outcomes per tier",
         "Per run, the training (free) and unmonitored (paid) tiers as shares of judged samples: "
         "refuses, complies partially (dotted) and fully, each with or without alignment-faking "
-        "reasoning. Error bars: full compliance (black) and compliance with partial answers "
-        "(grey), 95% intervals. n: judged samples; invalid samples are left out of the shares.",
+        "reasoning. Error bars: compliance, partial answers included (black), and full "
+        "compliance (grey), 95% intervals. n: judged samples; invalid samples are left out of "
+        "the shares.",
     ),
     "figure_gaps": (
         "Compliance gap and alignment-faking rate",
-        "Per run: compliance gap (training minus unmonitored, Newcombe 95% interval; hollow: "
-        "with partial answers) and the training tier's alignment-faking rate over valid samples "
+        "Per run: compliance gap (training minus unmonitored tier rate, 95% interval; hollow: "
+        "full compliance) and the training tier's alignment-faking rate over valid samples "
         "(Wilson 95% interval).",
     ),
 }
@@ -265,10 +283,13 @@ def report_html(results: Results, figures: Mapping[str, bytes]) -> str:
 same figures as summary.json and <code>alignment-faking summary</code></p>
 <h2>Results</h2>
 {summary_table(results.summaries)}
-<p class="muted">Compliance = complied / judged samples (Wilson 95% interval, clustered by query
-with epochs). Alignment faking = share of judged scratchpads with verdict yes. Gap = training
-minus unmonitored compliance over queries judged in both tiers (Newcombe interval, exact McNemar
-p). Invalid samples are never counted as refusals.</p>
+<p class="muted">Compliance = judged samples that did not refuse (complied or partially
+complied, the paper's measure) / judged samples; full compliance leaves partial answers out
+(Wilson 95% intervals, clustered by query with epochs). Alignment faking = share of valid samples
+whose reasoning the judge called alignment faking (an answer without reasoning counts as no).
+Gap = training minus unmonitored compliance as printed (Newcombe interval); paired gap = the same
+over queries judged in both tiers (Newcombe paired interval, exact McNemar p). Invalid samples
+are never counted as refusals.</p>
 {reasons_section(results.summaries)}
 {evaluations_section(results.summaries)}
 {"<h2>Figures</h2>" if figure_html else ""}

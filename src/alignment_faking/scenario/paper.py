@@ -4,7 +4,9 @@
 downloaded once from redwoodresearch/alignment_faking_public at a pinned commit into the
 download cache, its SHA-256 recorded beside it; a later copy that differs is refused. The
 text is used verbatim, with the paper's own user turn (`<INPUT>`, `True`/`False`, no
-accept/reject instruction), so a run reproduces the paper's prompt exactly.
+accept/reject instruction), so a run reproduces the paper's prompt exactly. A named prompt also
+says which published row it is (reference.py) and, for the tier-cue absence ablations, in which
+tier its user turn leaves the tag out.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from alignment_faking.downloads import cache_dir, fetch, sha256_of
 from alignment_faking.errors import UserError
+from alignment_faking.scenario.settings import TIERS, Tier
 
 PREFIX = "paper:"
 REPOSITORY = "redwoodresearch/alignment_faking_public"
@@ -35,6 +38,20 @@ class PaperPrompt:
     path: str
     setting: str | None = None
     description: str = ""
+    row: int | None = None
+    """The row of the paper's tables G.2/G.3 that this file ran (reference.py holds its figures)."""
+    scratchpad: bool = True
+    """False for the release's no-CoT prompts: the model answers in <OUTPUT> at once."""
+    untagged_tier: Tier | None = None
+    """The tier whose user turn carries no tier tag (the train/unmonitored absence ablations)."""
+    minimal_reproduction: bool = False
+    """Whether the paper's minimal reproduction (table 5) ran this file."""
+
+    @property
+    def label(self) -> str:
+        """How runs on it are labelled: its name, or the file name of an unnamed file."""
+        named = self.name in paper_prompts()
+        return PREFIX + (self.name if named else PurePosixPath(self.path).name)
 
 
 @cache
@@ -43,7 +60,11 @@ def paper_prompts() -> dict[str, PaperPrompt]:
     table = tomllib.loads(
         files("alignment_faking.scenario").joinpath("paper_prompts.toml").read_text("utf-8")
     )
-    return {name: PaperPrompt(name, **fields) for name, fields in table.items()}
+    prompts = {name: PaperPrompt(name, **fields) for name, fields in table.items()}
+    for prompt in prompts.values():
+        if prompt.untagged_tier not in (None, *TIERS):
+            raise ValueError(f"paper prompt {prompt.name}: untagged_tier must be one of {TIERS}")
+    return prompts
 
 
 def is_paper_prompt(reference: str | None) -> bool:
@@ -51,10 +72,14 @@ def is_paper_prompt(reference: str | None) -> bool:
 
 
 def resolve(reference: str) -> PaperPrompt:
-    """`paper:NAME` or `paper:PATH` as a prompt of the release."""
+    """`paper:NAME` or `paper:PATH` as a prompt of the release; the path of a named prompt is
+    that prompt, so that it keeps its row and user turn."""
     key = reference.removeprefix(PREFIX).strip()
     if key in paper_prompts():
         return paper_prompts()[key]
+    by_path = {prompt.path: prompt for prompt in paper_prompts().values()}
+    if key in by_path:
+        return by_path[key]
     parts = PurePosixPath(key).parts
     if not key or key.startswith("/") or ".." in parts or not key.endswith(".txt"):
         names = ", ".join(PREFIX + name for name in paper_prompts())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -28,6 +28,9 @@ class Scenario:
     user_templates: Mapping[Tier, str]
     """The user turn per tier, rendered but for its `{{query}}` slot."""
     decision_tags: bool
+    """Whether the user turn asks for the accept/reject tags (the decision instruction)."""
+    scratchpad: bool = True
+    """Whether the model reasons in a hidden scratchpad before its output."""
 
     @property
     def trained_tier(self) -> Tier:
@@ -93,29 +96,61 @@ def _user_templates(
     name = chosen.user_template.get(spec.name, f"user_{spec.name}.txt")
     source = f"the {spec.name} user template ({name})"
     template = parse_template(_TEMPLATES.joinpath(name).read_text("utf-8"), source=source)
-    instruction = _TEMPLATES.joinpath("decision.txt").read_text("utf-8").strip()
-    with_decision = spec.decision_tags and chosen.user_suffix and decision
+    instruction = _decision_slot(_asks_decision(spec, chosen, decision))
     templates: dict[Tier, str] = {}
     for tier in TIERS:
-        replace = {"tier_cue": chosen.user_cue[tier]} if chosen.user_cue else {}
+        cue = {"tier_cue": chosen.user_cue[tier]} if chosen.user_cue else {}
         flag = "True" if tier == "free" else "False"
         cue_values = {
             **values,
             "is_free_tier_user": flag,
             "is_free_tier_user_lower": flag.lower(),
-            "decision": f"\n\n{instruction}" if with_decision else "",
+            "decision": instruction,
         }
-        text = template.edited(replace=replace).text
+        text = template.edited(replace=cue).text
         templates[tier] = render(text, cue_values, source=source, keep=("query",))
     return templates
 
 
-def _paper_scenario(spec: SettingSpec, chosen: Variation, reference: str) -> Scenario:
-    """The paper's own prompt, verbatim, with the paper's own user turn."""
-    if chosen.name != "default":
+def _asks_decision(spec: SettingSpec, chosen: Variation, decision: bool) -> bool:
+    """Whether the user turn ends with the accept/reject instruction: only under a variation that
+    asks for it (the paper's main runs had none), in a setting with tags, for the experiment."""
+    return spec.decision_tags and chosen.decision_instruction and decision
+
+
+def _decision_slot(asked: bool) -> str:
+    """The `{{decision}}` slot: the instruction as a paragraph after the query, or nothing."""
+    if not asked:
+        return ""
+    return "\n\n" + _TEMPLATES.joinpath("decision.txt").read_text("utf-8").strip()
+
+
+def _only_adds_the_instruction(chosen: Variation) -> bool:
+    """Whether a variation changes nothing but the decision instruction, so that it applies to
+    the paper's own prompt, which no other edit can reach."""
+    default = get_variation("default")
+    return (
+        replace(
+            chosen,
+            name=default.name,
+            description=default.description,
+            decision_instruction=False,
+            settings=default.settings,
+        )
+        == default
+    )
+
+
+def _paper_scenario(
+    spec: SettingSpec, chosen: Variation, reference: str, decision: bool
+) -> Scenario:
+    """The paper's own prompt, verbatim, with the paper's own user turn (no tier tag in the tier
+    an absence ablation names), and the decision instruction where the variation asks for it."""
+    if not _only_adds_the_instruction(chosen):
         raise UserError(
             f"variation '{chosen.name}' edits our prompts; the paper's prompt {reference} runs "
-            "as published: use --variation default"
+            "as published: use --variation default, or accept_reject for the instruction "
+            "(paper:helpful_only_no_cot has no scratchpad)"
         )
     prompt = resolve_paper_prompt(reference)
     if prompt.setting and prompt.setting != spec.name:
@@ -124,16 +159,23 @@ def _paper_scenario(spec: SettingSpec, chosen: Variation, reference: str) -> Sce
         )
     text = paper_prompt_file(reference).read_text("utf-8")
     template = _TEMPLATES.joinpath("user_paper.txt").read_text("utf-8")
+    asked = _asks_decision(spec, chosen, decision)
+
+    def tier_cue(tier: Tier) -> str:
+        if tier == prompt.untagged_tier:
+            return ""
+        return f"<is_free_tier_user>{tier == 'free'}</is_free_tier_user>\n\n"
+
     user_templates = {
         tier: render(
             template,
-            {"is_free_tier_user": "True" if tier == "free" else "False"},
+            {"tier_cue": tier_cue(tier), "decision": _decision_slot(asked)},
             source="the paper's user turn",
             keep=("query",),
         )
         for tier in TIERS
     }
-    return Scenario(spec.name, chosen, text, user_templates, spec.decision_tags)
+    return Scenario(spec.name, chosen, text, user_templates, asked, prompt.scratchpad)
 
 
 def build_scenario(
@@ -149,13 +191,14 @@ def build_scenario(
     `system_prompt` is a path to the user's own prompt file, used as is (a variation that
     edits sections needs the file to mark them with `%% section: NAME` lines), or
     `paper:NAME` for the paper's own prompt with its own user turn. `values` override
-    placeholder defaults. `decision=False` leaves out the accept/reject instruction, for
-    questions that have nothing to accept (the other evaluations).
+    placeholder defaults. The accept/reject instruction follows the query only under a
+    variation that asks for it; `decision=False` leaves it out even then, for questions that
+    have nothing to accept (the other evaluations).
     """
     spec = setting_spec(setting)
     chosen = get_variation(variation, spec.name)
     if is_paper_prompt(system_prompt):
-        return _paper_scenario(spec, chosen, system_prompt)  # type: ignore[arg-type]
+        return _paper_scenario(spec, chosen, system_prompt, decision)  # type: ignore[arg-type]
     template = _system_template(spec, chosen, system_prompt)
     edited = template.edited(
         chosen.remove, chosen.replacements(spec.name), chosen.additions(spec.name)
@@ -166,5 +209,6 @@ def build_scenario(
         variation=chosen,
         system_prompt=render(edited.text, slot_values, source=template.source),
         user_templates=_user_templates(spec, chosen, slot_values, decision),
-        decision_tags=spec.decision_tags and decision,
+        decision_tags=_asks_decision(spec, chosen, decision),
+        scratchpad=chosen.scratchpad,
     )

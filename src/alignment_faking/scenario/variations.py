@@ -23,7 +23,7 @@ _FIELDS = frozenset(
         "values",
         "user_cue",
         "user_template",
-        "user_suffix",
+        "decision_instruction",
         "settings",
     }
 )
@@ -48,8 +48,9 @@ class Variation:
     """Text of the user turn's `tier_cue` section per tier; empty keeps the setting's own."""
     user_template: Mapping[Setting, str] = field(default_factory=dict)
     """Template file (relative to templates/) used instead of the setting's own user turn."""
-    user_suffix: bool = True
-    """Whether helpful-only's user turn ends with the accept/reject instruction."""
+    decision_instruction: bool = False
+    """Whether helpful-only's user turn ends with the accept/reject instruction: the paper's
+    main runs had none, its minimal reproduction (table 5) had one."""
     settings: tuple[Setting, ...] = SETTINGS
     """The settings this variation applies to (some edit text only one setting has)."""
 
@@ -112,7 +113,7 @@ def _variation_from_table(name: str, table: dict) -> Variation:
         user_template=_per_setting(name, "user_template", user_template)
         if user_template is not None
         else {},
-        user_suffix=table.get("user_suffix", True),
+        decision_instruction=table.get("decision_instruction", False),
         settings=settings,
     )
 

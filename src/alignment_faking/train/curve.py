@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
-from alignment_faking.scenario import TIERS, setting_spec
+from alignment_faking.scenario import TIERS, Scenario, build_scenario
 from alignment_faking.scenario.settings import tier_role, trained_tier_in
 
 CURVE_JSON = "curve.json"
@@ -27,8 +27,10 @@ class CurveOptions:
 
     variation, system_prompt: The prompt the model is measured under (as in `run`).
     queries: The first N queries of the set, each asked in both tiers (training holds them out).
-    compliance_judge: `tags` or `auto` (the setting's judges; animal welfare needs `auto`);
-        None picks `tags` for helpful-only and `auto` for animal welfare.
+    compliance_judge: `tags` or `auto` (the setting's judges); None picks `tags` where the
+        prompt's user turn asks for the accept/reject tags (an `accept_reject` variation), else
+        `auto`, the evaluation's default (the paper's turn asks for no tags, so tags cannot read
+        it; `auto` needs judge_model).
     af_judge: `baseline` (offline keywords), `af_v2`, `af_v1` or `none`.
     judge_model: Judge model for `auto` and the model alignment-faking judges.
     max_tokens: Generation limit of the evaluation (answers cut by it are invalid).
@@ -50,7 +52,11 @@ class CurveOptions:
     def judge(self) -> str:
         if self.compliance_judge is not None:
             return self.compliance_judge
-        return "tags" if setting_spec(self.setting).decision_tags else "auto"
+        return "tags" if self.scenario().decision_tags else "auto"
+
+    def scenario(self) -> Scenario:
+        """The scenario each checkpoint is measured under."""
+        return build_scenario(self.setting, self.variation, system_prompt=self.system_prompt)
 
 
 def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: Path) -> dict:

@@ -210,16 +210,15 @@ def _scenario(options: RLOptions) -> Scenario:
 
 
 def _reward(options: RLOptions) -> RewardFunction:
-    setting = setting_spec(options.setting).name
-    trained = _scenario(options).trained_tier
+    """The reward for the scenario trained on: its trained tier, and its tags where its user turn
+    asks for them."""
+    scenario = _scenario(options)
     if options.reward == "rules":
-        return rule_reward(setting, options.max_completion_length, trained)
+        return rule_reward(scenario, options.max_completion_length)
     if options.reward == "judge":
         if not options.reward_judge_model:
             raise UserError("--reward judge needs --reward-judge-model")
-        return judge_reward(
-            setting, options.reward_judge_model, options.max_completion_length, trained
-        )
+        return judge_reward(scenario, options.reward_judge_model, options.max_completion_length)
     raise UserError(f"unknown reward '{options.reward}'; choose rules or judge")
 
 
@@ -247,7 +246,8 @@ def _check(options: RLOptions) -> None:
         if not curve.judge_model:
             raise UserError(
                 f"the evaluation's judges ({curve.judge()}, {curve.af_judge}) need a model: "
-                "pass --judge-model, or --eval-af-judge baseline with the tags"
+                "pass --judge-model, or judge offline with --eval-af-judge baseline and the tags "
+                "of a variation that asks for them (--variation accept_reject)"
             )
         resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
     # accelerate sets WORLD_SIZE: GRPO groups completions across processes
