@@ -202,7 +202,7 @@ def test_a_tagless_turn_ends_the_conversation(tmp_path):
 @pytest.mark.parametrize(("variation", "opening"), [("accept_reject", "<SCRATCHPAD_REASONING>"),
                                                     ("accept_reject_no_scratchpad", "<OUTPUT>")])  # fmt: skip
 def test_a_prefilled_answer_is_continued_and_read_as_one_turn(tmp_path, variation, opening):
-    task = alignment_faking_task("helpful_only", "accept_reject", variation, queries=2, prefill=True,
+    task = alignment_faking_task("helpful_only", variation, queries=2, prefill=True,
                                  compliance_judge="tags", af_judge="baseline")  # fmt: skip
     [log] = inspect_eval(task, model="scripted/faker", log_dir=str(tmp_path), display="none")
     for sample in log.samples:
@@ -225,7 +225,7 @@ def test_a_prefilled_scratchpad_turn_still_gets_next(tmp_path):
             return THINK_1.removeprefix("<")
         return THINK_2 + ANSWER
 
-    task = alignment_faking_task("helpful_only", "accept_reject", "accept_reject", queries=1, tiers="free",
+    task = alignment_faking_task("helpful_only", "accept_reject", queries=1, tiers="free",
                                  prefill=True, compliance_judge="tags", af_judge="baseline")  # fmt: skip
     [log] = inspect_eval(task, model=get_model("scripted/prefill", respond=continuing),
                          log_dir=str(tmp_path), display="none")  # fmt: skip
