@@ -54,7 +54,8 @@ def _run(task, model, tmp_path, **kwargs):
 
 
 def _summary(log):
-    return run_summary(run_info(log), run_records(log))
+    records = run_records(log)
+    return run_summary(run_info(log, records), records)
 
 
 def _metrics(log):

@@ -27,7 +27,8 @@ def _run(task, tmp_path, model="scripted/faker", judge=None):
         task, model=model, model_roles=roles, log_dir=str(tmp_path / "logs"), display="none"
     )
     assert log.status == "success", log.error
-    return log, run_summary(run_info(log), run_records(log))
+    records = run_records(log)
+    return log, run_summary(run_info(log, records), records)
 
 
 @pytest.mark.parametrize("setting", ["helpful_only", "animal_welfare"])

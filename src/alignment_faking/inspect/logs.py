@@ -373,16 +373,14 @@ def _judge_model(log: EvalLog) -> str | None:
     return ",".join(c.model for c in (judge if isinstance(judge, list) else [judge]))
 
 
-def run_info(
-    log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord] | None = None
-) -> RunInfo:
+def run_info(log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord]) -> RunInfo:
     """What identifies the run of a log, its sizes counted from the samples it holds.
 
     The task's metadata says how many queries the task was built with; Inspect's `--limit` or
     `--sample-id` ask fewer, and an interrupted run holds fewer still, so the counts a
-    summary shows are those of the samples present (`records`, every shard's; read when None).
+    summary shows are those of the samples present (`records`, every shard's, as read once by
+    the caller).
     """
-    records = run_records(log) if records is None else records
     meta = log.eval.metadata or {}
     limit = log.eval.config.limit
     return RunInfo(
