@@ -314,6 +314,9 @@ def test_the_curve_plots_the_evaluation_numbers(tmp_path: Path):
         ({}, "OPENAI_API_KEY"),  # the default judge reward checks its key before training
         # the paper's turn asks for no tags: its curve needs the compliance judge, and a model
         ({"variation": "default", "reward": "rules"}, "need a model: pass --judge-model"),
+        # tags chosen for a turn that asks for none: one line before the model loads
+        ({"variation": "default", "reward": "rules", "eval": CurveOptions("helpful_only", compliance_judge="tags")},
+         "only the accept_reject variations ask for"),
     ],
 )
 def test_bad_rl_options_stop_before_loading_the_model(

@@ -17,6 +17,7 @@ from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
+from alignment_faking.judges.compliance import check_tags_asked
 from alignment_faking.options import DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec
 from alignment_faking.train.conversations import check_training_rows
@@ -242,6 +243,7 @@ def _check(options: RLOptions) -> None:
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
     curve = _curve_options(options)
+    check_tags_asked(curve.judge(), curve.scenario().decision_tags)  # not at the first checkpoint
     if needs_judge_model(options.setting, curve.judge(), curve.af_judge):
         if not curve.judge_model:
             raise UserError(
