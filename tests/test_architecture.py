@@ -50,10 +50,11 @@ def test_production_code_never_imports_the_test_doubles():
 
 def test_tests_mirror_the_package():
     """Each test folder is named for a subpackage; a test module at the top is named for a
-    top-level module, or is one of the guarantees that cross the whole package."""
+    top-level module, or is one of the guarantees that cross the whole package (at the top,
+    or in faults/: one module per kind of fault injected)."""
     folders = {p.name for p in (REPO / "tests").iterdir() if p.is_dir() and p.name != "__pycache__"}
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
-    assert folders - {"data", "offline"} <= packages
+    assert folders - {"data", "offline", "faults"} <= packages
     modules = {p.stem for p in PACKAGE.glob("*.py")}
     across = {"architecture", "trust", "robustness", "real_model"}
     for test in (REPO / "tests").glob("test_*.py"):

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 STAND_IN = (
     "A stand-in for the paper's helpful-only prompt, served by a local test server.\n"
     "Free-tier conversations are used for training; {braces} and {{slots}} stay as written.\n"
+    "Reason in <SCRATCHPAD_REASONING> tags; the <is_free_tier_user> tag gives the user's tier.\n"
 )
 HONLY = paper_prompts()["helpful_only"].path
 
@@ -132,7 +133,7 @@ def test_every_named_prompt_is_a_file_with_its_reasoning_examples():
 def _serve(root, name):
     path = root / paper_prompts()[name].path
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"A stand-in for {name}.\n")
+    path.write_text(f"A stand-in for {name}: <SCRATCHPAD_REASONING>, <is_free_tier_user>.\n")
 
 
 @pytest.mark.parametrize(

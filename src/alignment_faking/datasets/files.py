@@ -8,29 +8,32 @@ import io
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from alignment_faking.datasets.query import Query, QuerySet
 from alignment_faking.errors import UserError
+from alignment_faking.user_files import read_user_file
 
 logger = logging.getLogger(__name__)
 
 Row = dict[str, str]
 LONG_QUERY_CHARS = 20_000
+MAX_DATASET_BYTES = 256 * 2**20
+"""The largest dataset file read (the public benchmarks are a few MB)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_UNSAFE_ID = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.|\A\.")
+"""What a sample's id must not hold: it names a file inside the log (`samples/<id>_epoch_1.json`)."""
 RowFilter = Callable[[Row], bool]
 
 
-def read_rows(path: Path) -> list[Row]:
-    """Rows of a CSV (header required) or JSONL file, keyed by column name."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"dataset file not found: {path}") from None
-    except OSError as err:
-        raise UserError(f"cannot read dataset file {path}: {err.strerror}") from None
+def read_rows(path: Path, text_columns: Collection[str] = ()) -> list[Row]:
+    """Rows of a CSV (header required) or JSONL file, keyed by column name.
+
+    A JSONL object or array in one of `text_columns` is refused: it has no text to ask.
+    """
+    raw = read_user_file(path, what="dataset file", max_bytes=MAX_DATASET_BYTES)
     try:
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             logger.warning("%s: read as UTF-16 (byte-order mark found)", path)
@@ -40,12 +43,12 @@ def read_rows(path: Path) -> list[Row]:
     except UnicodeDecodeError:
         raise UserError(f"{path} is not UTF-8 text; convert it to UTF-8 and retry") from None
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return jsonl_rows(text, path)
+        return jsonl_rows(text, path, text_columns)
     if path.suffix.lower() in (".csv", ".tsv"):
         dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
         reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, strict=True)
         try:
-            return [{k: v for k, v in row.items() if k is not None} for row in reader]
+            return list(_whole_rows(reader, path))
         except csv.Error as err:
             raise UserError(
                 f"{path} is not valid CSV after line {reader.line_num} ({err}); check its quotes"
@@ -53,8 +56,29 @@ def read_rows(path: Path) -> list[Row]:
     raise UserError(f"{path}: unsupported dataset format; use a .csv, .tsv or .jsonl file")
 
 
+def _whole_rows(reader: csv.DictReader, path: Path) -> Iterable[Row]:
+    """The rows, each with exactly the header's fields: a field more or less is refused, since
+    the reader would drop the extra one or leave a column empty without a word."""
+    for row in reader:
+        width = len(reader.fieldnames or ())
+        extra = len(row.pop(None, None) or ())
+        missing = sum(value is None for value in row.values())
+        if extra or missing:
+            raise UserError(
+                f"{path} line {reader.line_num} has {width + extra - missing} field(s) but the "
+                f"header has {width}; give each row the header's columns, quoting a field that "
+                "holds the delimiter"
+            )
+        yield row
+
+
 def json_objects(text: str, source: object) -> list[dict[str, Any]]:
     """JSON objects, one a line (blank lines skipped), with their values as written."""
+    return [row for _, row in numbered_json_objects(text, source)]
+
+
+def numbered_json_objects(text: str, source: object) -> list[tuple[int, dict[str, Any]]]:
+    """JSON objects with the number of the line each is on."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -65,16 +89,23 @@ def json_objects(text: str, source: object) -> list[dict[str, Any]]:
             raise UserError(f"{source} line {number} is not valid JSON ({err.msg})") from None
         if not isinstance(row, dict):
             raise UserError(f"{source} line {number} is not a JSON object")
-        rows.append(row)
+        rows.append((number, row))
     return rows
 
 
-def jsonl_rows(text: str, path: Path) -> list[Row]:
-    """JSONL rows with every value as text, as a CSV row has them."""
-    return [
-        {str(k): "" if v is None else str(v) for k, v in row.items()}
-        for row in json_objects(text, path)
-    ]
+def jsonl_rows(text: str, path: Path, text_columns: Collection[str] = ()) -> list[Row]:
+    """JSONL rows with every value as text, as a CSV row has them; an object or array in one of
+    `text_columns` is refused rather than turned into its Python repr."""
+    rows = []
+    for number, row in numbered_json_objects(text, path):
+        for column in text_columns:
+            if isinstance(row.get(column), dict | list):
+                kind = "an object" if isinstance(row[column], dict) else "an array"
+                raise UserError(
+                    f"{path} line {number}: '{column}' is {kind}; it must be text (a string or a number)"
+                )
+        rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
+    return rows
 
 
 def queries_from_rows(
@@ -112,6 +143,11 @@ def queries_from_rows(
             continue
         seen_texts.add(text)
         given_id = (row.get(id_column) or "").strip() if id_column else ""
+        if _UNSAFE_ID.search(given_id):
+            raise UserError(
+                f"{source} row {index}: query id {given_id!r} would name a file inside the log; "
+                "use an id without /, \\, '..', control characters or a leading dot"
+            )
         category = (row.get(category_column) or "").strip() if category_column else ""
         queries.append(Query(given_id or f"{id_prefix}-{index:04d}", text, category or None))
     if skipped:
@@ -139,6 +175,10 @@ def queries_from_rows(
 def load_query_file(path: str, query_column: str | None = None) -> QuerySet:
     """Queries from a local file; the query column defaults to `query`."""
     file = Path(path)
+    column = query_column or "query"
     return queries_from_rows(
-        read_rows(file), name=file.name, source=str(file), query_column=query_column or "query"
+        read_rows(file, text_columns=(column, "id", "category")),
+        name=file.name,
+        source=str(file),
+        query_column=column,
     )

@@ -9,11 +9,12 @@ from importlib.resources import files
 from pathlib import Path
 
 from alignment_faking.errors import UserError
-from alignment_faking.scenario.paper import is_paper_prompt, paper_prompt_file
+from alignment_faking.scenario.paper import MAX_PROMPT_BYTES, is_paper_prompt, paper_prompt_file
 from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
 from alignment_faking.scenario.settings import TIERS, Setting, SettingSpec, Tier, setting_spec
 from alignment_faking.scenario.template import PromptTemplate, parse_template, render
 from alignment_faking.scenario.variations import Variation, get_variation
+from alignment_faking.user_files import read_user_file
 
 _TEMPLATES = files("alignment_faking.scenario").joinpath("templates")
 
@@ -60,12 +61,21 @@ def _example_values() -> dict[str, str]:
 
 
 def _read_prompt_file(path: str) -> str:
+    """The user's prompt file: a bounded read, refused when it is not UTF-8 or holds no text, so
+    that a run never goes out with an empty system prompt."""
+    raw = read_user_file(Path(path), what="system prompt file", max_bytes=MAX_PROMPT_BYTES)
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"system prompt file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"cannot read system prompt file {path}: {err}") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(
+            f"system prompt file {path} is not UTF-8 text; convert it to UTF-8 and retry"
+        ) from None
+    if not text.strip():
+        raise UserError(
+            f"system prompt file {path} is empty; write the prompt in it, or drop "
+            "--system-prompt to use ours"
+        )
+    return text
 
 
 def _system_template(spec: SettingSpec, chosen: Variation, path: str | None) -> PromptTemplate:
