@@ -50,6 +50,9 @@ class Faults:
     retry_after_s: int = 0
     echo_credentials: bool = False
     """Error bodies quote the request's credentials, as some misbehaving gateways do."""
+    echo_headers: bool = False
+    """Successful answers end with the request's path and headers, credentials included, as
+    a provider that reflects its request might."""
     seed: int = 0
 
     def draw(self, rng: random.Random) -> str | None:
@@ -201,7 +204,7 @@ def _handler(
             """Stay quiet: tests and benchmarks read their own output."""
 
         def do_POST(self) -> None:
-            path = self.path.rstrip("/")
+            path = self.path.partition("?")[0].rstrip("/")  # a client's default query is no route
             anthropic = path.endswith("/messages")
             if not (anthropic or path.endswith("/chat/completions")):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
@@ -228,6 +231,9 @@ def _handler(
             messages = _messages(request, anthropic)
             choices = 1 if anthropic else max(1, int(request.get("n") or 1))
             texts = None if fault == "empty" else [respond(messages) for _ in range(choices)]
+            if texts and stub.fault_plan.echo_headers:
+                echo = f"request: POST {self.path} headers: {dict(self.headers)}"
+                texts = [f"{text}\n\n{echo}" for text in texts]
             model = request.get("model", "stub")
             if anthropic:
                 cached = written = 0

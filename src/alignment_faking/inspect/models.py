@@ -1,4 +1,5 @@
-"""Getting an Inspect model: checked before the first call, with credentials kept out of its errors.
+"""Getting an Inspect model: checked before the first call, with credentials kept out of its
+errors, its answers and what Inspect records of it.
 
 A provider that cannot work (no server to reach, an optional package missing, no key) is
 refused here with one line, so that a run never spends its samples on provider errors.
@@ -16,9 +17,13 @@ from urllib.parse import urlparse
 
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import GenerateConfig, Model, get_model
+from inspect_ai.model._model import _models
+from inspect_ai.model._model_config import model_args_for_log
+from pydantic_core import to_jsonable_python
 
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.guard import guard_model
+from alignment_faking.secrets import redact_args, redact_url
 
 _MARKUP = re.compile(r"\[/?[a-z ]+\]")
 SERVER_PROVIDERS = {"vllm": "vllm", "sglang": "sglang"}
@@ -38,17 +43,19 @@ def provider_of(name: str) -> str:
 
 
 def configured_endpoint(name: str, model_args: dict[str, Any]) -> str | None:
-    """The server a model name and its arguments point at, before any client exists."""
+    """The server a model name and its arguments point at, before any client exists, as it is
+    shown and recorded: with any credentials in it redacted (its host and port are kept)."""
     provider = provider_of(name)
     if model_args.get("base_url"):
-        return str(model_args["base_url"])
+        return redact_url(str(model_args["base_url"]))
     if model_args.get("port"):
         return f"http://localhost:{model_args['port']}/v1"
     env = provider.upper().replace("-", "_") + "_BASE_URL"
     if provider == "openai-api":  # openai-api/SERVICE/MODEL reads SERVICE_BASE_URL
         service = name.split("/")[1] if name.count("/") >= 2 else ""
         env = service.upper().replace("-", "_") + "_BASE_URL"
-    return os.environ.get(env) or DEFAULT_ENDPOINTS.get(provider)
+    endpoint = os.environ.get(env) or DEFAULT_ENDPOINTS.get(provider)
+    return redact_url(endpoint) if endpoint else None
 
 
 def _installed(package: str) -> bool:
@@ -105,7 +112,9 @@ def resolve_model(
     preflight(name, model_args)
     config = GenerateConfig(max_connections=max_connections) if max_connections else None
     try:
-        return guard_model(get_model(name, config=config, **model_args))
+        return recorded_without_credentials(
+            guard_model(get_model(name, config=config, **model_args))
+        )
     except PrerequisiteError as err:
         raise UserError(f"model {name}: {prerequisite_message(err)}") from None
     except OSError as err:
@@ -114,6 +123,32 @@ def resolve_model(
         raise UserError(
             f"model {name}: {err} Use PROVIDER/MODEL, e.g. openai/gpt-4o-mini or scripted/faker."
         ) from None
+
+
+def recorded_without_credentials(model: Model) -> Model:
+    """The model with what Inspect records of it (the log header's base URL and model
+    arguments, a model role's base URL, cache scopes) redacted; its client keeps the real URL.
+
+    The openai, openai-api and anthropic providers build their client with the URL when the
+    model is made and afterwards read `base_url` only to record it.
+    """
+    api = model.api
+    if api.base_url:
+        api.base_url = redact_url(api.base_url)
+    model.model_args = redact_args(model.model_args)
+    if model.explicit_base_url:
+        model._explicit_base_url = redact_url(model.explicit_base_url)  # Inspect has no setter
+    # --resume (eval_retry) makes the model again from the log header, credentials redacted:
+    # under that header's memo key, Inspect's get_model() finds this model, real URL and guard
+    _models[_retry_key(model)] = model
+    return model
+
+
+def _retry_key(model: Model) -> str:
+    """The key Inspect's get_model() memoizes under for the model its log header describes."""
+    args = to_jsonable_python(model_args_for_log(model.model_args), fallback=lambda _: None)
+    config = model.config.model_dump_json(exclude_none=True)
+    return f"{model}None{config}{model.explicit_base_url}None{args}"
 
 
 def prerequisite_message(err: PrerequisiteError) -> str:
