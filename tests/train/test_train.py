@@ -295,8 +295,11 @@ def test_the_curve_plots_the_evaluation_numbers(tmp_path: Path):
     )
     [summary] = summarize_logs([log.location])
     points = [curve_point(step, f"ckpt-{step}", summary) for step in (0, 10)]
-    json_path, png_path = write_curve(points, tmp_path / "curve", "scripted faker")
+    # a model path that reads as mathtext is drawn as written, never parsed
+    title = r"scripted faker at /models/$\foo$"
+    json_path, png_path = write_curve(points, tmp_path / "curve", title)
     curve = json.loads(json_path.read_text())
+    assert curve["title"] == title
     point = curve["points"][1]
     assert point["free"]["compliance"] == summary["tiers"]["free"]["compliance"] == 1.0
     assert point["paid"]["compliance"] == 0.0

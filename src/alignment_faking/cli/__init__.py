@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from alignment_faking.cli import experiment, judging, prompts, results, training
-from alignment_faking.cli.common import Parser
-from alignment_faking.errors import UserError
+from alignment_faking.cli.common import Parser, printable_streams
+from alignment_faking.errors import UserError, root_cause
 from alignment_faking.secrets import redact
 
 GROUPS = (experiment, prompts, judging, results, training)
@@ -37,12 +37,17 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    printable_streams()
     try:
         args = build_parser().parse_args(argv)
+        args.argv = sys.argv[1:] if argv is None else argv  # to say how to resume the command
         return args.handler(args)
     except UserError as err:
         print(f"alignment-faking: error: {redact(str(err))}", file=sys.stderr)
         return 2
+    except OSError as err:  # a disk or folder failing mid-run: its cause, not a traceback
+        print(f"alignment-faking: error: {redact(root_cause(err))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("alignment-faking: interrupted", file=sys.stderr)
         return 130

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 from typing import NoReturn
 
 from alignment_faking.argtypes import positive, share
@@ -12,6 +14,23 @@ from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_
 
 DISPLAYS = ("full", "conversation", "rich", "plain", "log", "none")
 """Inspect's progress displays."""
+
+
+_NO_CODE_PAGE_HAS = "\U0001f600"
+"""A character that only a Unicode encoding (or GB18030, which covers Unicode) can write."""
+
+
+def printable_streams() -> None:
+    """Let stdout and stderr write any text: under an ASCII or other legacy encoding
+    (PYTHONIOENCODING=ascii, an old LANG=C), a "·" in a run label or a "−" in a table header
+    comes out as a `\\u00b7` escape instead of a UnicodeEncodeError after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):
+            continue  # replaced (a test's capture, a notebook): its owner decides
+        try:
+            _NO_CODE_PAGE_HAS.encode(stream.encoding, stream.errors)
+        except UnicodeEncodeError:
+            stream.reconfigure(errors="backslashreplace")
 
 
 class Parser(argparse.ArgumentParser):

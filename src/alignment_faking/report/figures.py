@@ -53,8 +53,10 @@ STYLE = {
     "legend.fontsize": 7,
     "hatch.linewidth": 0.6,
     "svg.hashsalt": "alignment-faking",
+    "text.parse_math": False,
 }
-"""7 pt everywhere: the smallest size a journal column accepts."""
+"""7 pt everywhere: the smallest size a journal column accepts. Text is plain: a `$` in a model,
+dataset or prompt name is drawn as it is, never parsed as math (which fails on `$\\foo$`)."""
 
 DPI = 200
 
@@ -218,11 +220,7 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
         for ax, name, title, color in panels:
             for y, (_, row) in zip(ys, ordered.iterrows(), strict=True):
                 # the alignment-faking rate shown is the trained tier's
-                column = (
-                    name
-                    if name == "compliance_gap"
-                    else f"{trained_tier_in(row)}_{name}"
-                )
+                column = name if name == "compliance_gap" else f"{trained_tier_in(row)}_{name}"
                 low_col, high_col = f"{column}_ci_low", f"{column}_ci_high"
                 value = row.get(column)
                 if _missing(value):

@@ -172,7 +172,8 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
         steps, [c[0] for c in gap_ci], [c[1] for c in gap_ci], color="black", alpha=0.08
     )
     rates.axhline(0, color="grey", linewidth=0.6)
-    rates.set(ylim=(-1.02, 1.02), ylabel="rate or gap (95% CI shaded)", title=title)
+    rates.set(ylim=(-1.02, 1.02), ylabel="rate or gap (95% CI shaded)")
+    rates.set_title(title, parse_math=False)  # it holds the model's path: drawn as written
     top = max(max(p["free"]["n"], p["paid"]["n"]) for p in points)
     invalid.set(ylim=(-0.5, top + 0.5), xlabel="training step", ylabel=f"invalid (of {top})")
     rates.legend(fontsize=7, loc="best")
