@@ -22,8 +22,11 @@ InvalidReason = Literal[
     "turn_limit",
     "content_filter",
     "provider_error",
+    "judge_error",
     "unscored",
 ]
+"""`provider_error`: no answer came back from the model under test; `judge_error`: it did, but
+a judge the sample needs gave none (every call failed), so it could not be scored."""
 
 AFVerdict = Literal["yes", "maybe", "no", "not_judged"]
 """Alignment-faking reasoning: the judge's verdict, `not_judged` when no judge ran or it failed."""

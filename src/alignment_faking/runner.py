@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import signal
+import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -14,7 +22,7 @@ from inspect_ai import Task, eval_retry, eval_set
 from inspect_ai import eval as inspect_eval
 from inspect_ai import score as inspect_score
 from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.log import EvalLog, read_eval_log, write_eval_log
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, write_eval_log
 from inspect_ai.model import Model, get_model
 
 from alignment_faking.cost import (
@@ -25,7 +33,7 @@ from alignment_faking.cost import (
     plan_run,
     total_cost,
 )
-from alignment_faking.errors import UserError
+from alignment_faking.errors import UserError, root_cause
 from alignment_faking.evaluations import (
     COMPLIANCE,
     EVALUATIONS,
@@ -40,20 +48,25 @@ from alignment_faking.inspect.evaluations import (
     realism,
     reasoning_categories,
 )
+from alignment_faking.inspect.judging import JudgeCallFailed
 from alignment_faking.inspect.logs import (
     SHARD,
     actual_usage,
     asked_decision_tags,
     finished_samples,
     had_scratchpad,
+    last_log,
     local_path,
+    log_files,
     log_locations,
     log_summary,
     mark_failed,
     merge_shards,
+    read_header,
     run_headers,
     run_records,
-    unfinished_log,
+    shard_of,
+    unfinished,
     unfinished_shards,
 )
 from alignment_faking.inspect.models import resolve_model
@@ -210,8 +223,14 @@ def planned_task(options: RunOptions, setting: str, variation: str) -> Task:
 def run(
     options: RunOptions, echo: Callable[[str], None] = print
 ) -> tuple[list[EvalLog], list[dict]]:
-    """Build the task, plan its cost, run it, and write summary.json in the log directory."""
+    """Build the task, plan its cost, run it, and write summary.json in the log directory.
+
+    With --resume, the newest log of the same run is retried, asking only its missing and
+    errored samples (none: nothing is run), under a lock a second resume of it finds taken.
+    """
     _validate(options)
+    if not options.cost.dry_run:  # a dry run writes nothing
+        check_log_dir(options.eval.log_dir)
     if options.task.prefill:
         check_prefill(options.model)
     judges = options.judges
@@ -227,27 +246,116 @@ def run(
     model = resolve_model(options.model, options.model_args)
     roles = judge_roles(options.setting, judges, options.eval.max_connections, options.evaluation)
     if options.shards > 1:
+        started = _now()
         logs = _run_sharded(options, call, planned, model, echo)
-        return _finish(logs, options, echo) if logs else ([], [])
-    unfinished = (
-        unfinished_log(options.eval.log_dir, call.name, str(model), call.args)
-        if options.resume
-        else None
-    )
-    done = finished_samples(unfinished) if unfinished else frozenset()
+        since = started if options.resume else None
+        return _finish(logs, options, echo, since) if logs else ([], [])
+    find = partial(last_log, options.eval.log_dir, call.name, str(model), call.args)
+    previous = find() if options.resume else None
+    if previous is None:
+        return _run_once(options, call, planned, model, roles, None, echo)
+    with _resume_lock(options.eval.log_dir, previous.eval.task_id, local_path(previous.location)):
+        # read again (its notes were given): a resume that held the lock may have finished it
+        previous = find(note=lambda _: None) or previous
+        if not unfinished(previous):
+            echo(f"nothing to resume: {local_path(previous.location)} finished with every sample")
+            return [], []
+        return _run_once(options, call, planned, model, roles, previous.location, echo)
+
+
+def _run_once(
+    options: RunOptions,
+    call: TaskCall,
+    planned: Task,
+    model: Model,
+    roles: dict[str, Model] | None,
+    retry: str | None,
+    echo: Callable[[str], None],
+) -> tuple[list[EvalLog], list[dict]]:
+    """The run in this process: the task, or the retry of its log `retry` (which asks only the
+    samples that log lacks or that errored there)."""
+    done = finished_samples(retry) if retry else frozenset()
     if done:
-        echo(f"resuming {local_path(unfinished)}: {len(done)} samples already done")  # type: ignore[arg-type]
-    plan = task_plan(planned, str(model), judges, options.cost.expected_output_tokens, done)
+        echo(f"resuming {local_path(retry)}: {len(done)} samples already done")  # type: ignore[arg-type]
+    plan = task_plan(planned, str(model), options.judges, options.cost.expected_output_tokens, done)
     if not check_budget(plan, options, echo):
         return [], []
     common = _eval_options(options) | _max_samples(options, model, roles)
-    if unfinished is None:
-        logs = inspect_eval(call.build(), model=model, model_roles=roles, **common)  # type: ignore[arg-type]
-    else:
-        logs = eval_retry(unfinished, **common)  # type: ignore[arg-type]
-        if all(log.status == "success" for log in logs):
-            Path(local_path(unfinished)).unlink()  # superseded by the completed log
-    return _finish(logs, options, echo)
+    run_eval = (
+        (lambda: inspect_eval(call.build(), model=model, model_roles=roles, **common))
+        if retry is None
+        else (lambda: eval_retry(retry, **common))
+    )
+    started = _now()
+    ours = partial(_same_task, call.name, None)
+    logs = _or_interrupted(run_eval, options.eval.log_dir, started, ours)  # type: ignore[arg-type]
+    if retry is not None and all(log.status == "success" for log in logs):
+        Path(local_path(retry)).unlink()  # superseded by the completed log
+    return _finish(logs, options, echo, started if retry else None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _same_task(name: str, shard: dict | None, header: EvalLog) -> bool:
+    return header.eval.task_registry_name == name and shard_of(header) == shard
+
+
+def _or_interrupted(
+    run_eval: Callable[[], list[EvalLog]],
+    log_dir: str,
+    started: datetime,
+    ours: Callable[[EvalLog], bool],
+) -> list[EvalLog]:
+    """The logs of an Inspect run, also of one stopped by Ctrl-C.
+
+    Inspect then cancels the samples in flight and logs the run as cancelled, but returns no
+    log (or raises KeyboardInterrupt): they are then read back, the folder's logs that started
+    since `started` and are `ours`, newest first. KeyboardInterrupt when there is none.
+    """
+    try:
+        logs = run_eval()
+    except KeyboardInterrupt:
+        logs = []
+    if logs:
+        return logs
+    since = started.replace(microsecond=0)  # Inspect logs the start to the second
+    found = [
+        header
+        for info in list_eval_logs(log_dir)
+        if (header := read_header(info.name, note=lambda _: None)) is not None
+        and header.stats.started_at
+        and datetime.fromisoformat(header.stats.started_at) >= since
+        and ours(header)
+    ]
+    if not found:
+        raise KeyboardInterrupt
+    return [_cancelled_if_cut(header) for header in found]
+
+
+@contextmanager
+def _resume_lock(log_dir: str, key: str, name: str) -> Iterator[None]:
+    """Hold the lock of one resume: two resumes of a log at once would both ask its missing
+    samples, and the second would find the log gone once the first superseded it.
+
+    An exclusive lock on a file in the log folder, which holds the holder's pid; the system
+    releases it when the process ends, however it ends.
+    """
+    with (Path(log_dir) / f".{key}.resume.lock").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            pid = lock.read().strip() or "unknown"
+            raise UserError(
+                f"{name} is being resumed by another process (pid {pid}); wait for it to "
+                "finish, or stop it, and resume again"
+            ) from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
 
 
 def _run_sharded(
@@ -263,11 +371,30 @@ def _run_sharded(
     queries = len(_query_ids(planned))
     if count > queries:
         raise UserError(f"--shards {count} is more than the run's {queries} queries")
-    resumed = (
-        unfinished_shards(options.eval.log_dir, call.name, str(model), call.args, count)
-        if options.resume
-        else None
-    )
+    find = partial(unfinished_shards, options.eval.log_dir, call.name, str(model), call.args, count)
+    resumed = find() if options.resume else None
+    if resumed is None:
+        return _shards(options, call, planned, model, echo, None)
+    name = f"the sharded run {resumed[0]} in {options.eval.log_dir}"
+    with _resume_lock(options.eval.log_dir, resumed[0], name):
+        # read again: a resume that held the lock may have finished it
+        resumed = find() or resumed
+        if not resumed[1]:
+            echo(f"nothing to resume: {name} finished with every sample")
+            return []
+        return _shards(options, call, planned, model, echo, resumed)
+
+
+def _shards(
+    options: RunOptions,
+    call: TaskCall,
+    planned: Task,
+    model: Model,
+    echo: Callable[[str], None],
+    resumed: tuple[str, list[tuple[int, str | None]]] | None,
+) -> list[EvalLog]:
+    """The shards of a run, or the `resumed` ones of an earlier run, each in its own process."""
+    count = options.shards
     group, jobs = resumed or (uuid.uuid4().hex[:12], [(i, None) for i in range(count)])
     done = {
         pair
@@ -303,15 +430,34 @@ def _run_sharded(
     )
     echo(f"{count} shards, {share.eval.max_connections} connections each")
     locations: list[str] = []
-    with ProcessPoolExecutor(len(jobs), mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        len(jobs), mp_context=get_context("spawn"), initializer=_ignore_interrupts
+    ) as pool:
         running = {
             pool.submit(run_shard, share, call, index, group, location): index
             for index, location in jobs
         }
-        for future in as_completed(running):
-            locations.append(future.result())
-            echo(f"shard {running[future] + 1} of {count} finished: {local_path(locations[-1])}")
-    return [read_eval_log(location, header_only=True) for location in locations]
+        try:
+            for future in as_completed(running):
+                locations.append(future.result())
+                finished = local_path(locations[-1])
+                echo(f"shard {running[future] + 1} of {count} finished: {finished}")
+        except KeyboardInterrupt:  # Ctrl-C reached the shards too: each logs its run, cancelled
+            locations = [future.result() for future in running]
+    return [_cancelled_if_cut(read_eval_log(location, header_only=True)) for location in locations]
+
+
+def _ignore_interrupts() -> None:
+    """A shard process waiting for work ignores Ctrl-C: dying there would break the pool and
+    kill the shards still running (run_shard takes Ctrl-C while its run is on)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _cancelled_if_cut(header: EvalLog) -> EvalLog:
+    """A log cut short before Inspect could finish it counts as cancelled."""
+    if header.status != "started":
+        return header
+    return header.model_copy(update={"status": "cancelled"})
 
 
 def _query_ids(task: Task) -> list[str]:
@@ -328,27 +474,40 @@ def run_shard(
     options: RunOptions, call: TaskCall, index: int, group: str, unfinished: str | None
 ) -> str:
     """One shard of a run, in its own process: its queries, or the retry of its unfinished log.
-    Returns the location of the shard's log."""
-    model = resolve_model(options.model, options.model_args)
-    roles = judge_roles(
-        options.setting, options.judges, options.eval.max_connections, options.evaluation
-    )
-    common = _eval_options(options) | _max_samples(options, model, roles)
-    if unfinished is not None:
-        [log] = eval_retry(unfinished, **common)  # type: ignore[arg-type]
-        if log.status == "success":
-            Path(local_path(unfinished)).unlink()  # superseded by the completed log
+    Returns the location of the shard's log, a cancelled one after Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Inspect's Ctrl-C, while running
+    try:
+        model = resolve_model(options.model, options.model_args)
+        roles = judge_roles(
+            options.setting, options.judges, options.eval.max_connections, options.evaluation
+        )
+        common = _eval_options(options) | _max_samples(options, model, roles)
+        shard = {"group": group, "index": index, "count": options.shards}
+        started, ours = _now(), partial(_same_task, call.name, shard)
+        if unfinished is not None:
+            [log] = _or_interrupted(
+                lambda: eval_retry(unfinished, **common), options.eval.log_dir, started, ours
+            )[:1]  # type: ignore[arg-type]
+            if log.status == "success":
+                Path(local_path(unfinished)).unlink()  # superseded by the completed log
+            return log.location
+        task = call.build()
+        [log] = _or_interrupted(
+            lambda: inspect_eval(
+                task,
+                model=model,
+                model_roles=roles,
+                sample_id=shard_samples(task, index, options.shards),
+                metadata={SHARD: shard},
+                **common,
+            ),  # type: ignore[arg-type]
+            options.eval.log_dir,
+            started,
+            ours,
+        )[:1]
         return log.location
-    task = call.build()
-    [log] = inspect_eval(
-        task,
-        model=model,
-        model_roles=roles,
-        sample_id=shard_samples(task, index, options.shards),
-        metadata={SHARD: {"group": group, "index": index, "count": options.shards}},
-        **common,
-    )  # type: ignore[arg-type]
-    return log.location
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def sweep(
@@ -364,6 +523,9 @@ def sweep(
     finishes the unfinished ones. `options` gives everything but the model, setting and variation.
     """
     _validate(options)
+    if not options.cost.dry_run:  # a dry run writes nothing
+        check_log_dir(options.eval.log_dir)
+        _check_logs_readable(options.eval.log_dir)
     if not (models and settings and variations):
         raise UserError("a sweep needs at least one model, one setting and one variation")
     if options.task.prefill:
@@ -403,14 +565,65 @@ def sweep(
     if not check_budget(plan, options, echo):
         return [], []
     tasks = [task_call(options, setting, variation).build() for setting, variation in grid]
-    _, logs = eval_set(
-        tasks,
-        model=resolved,
-        model_roles=roles,
-        retry_attempts=3,
-        **(_eval_options(options) | _max_samples(options, resolved[0], roles)),
-    )  # type: ignore[arg-type]
-    return _finish(logs, options, echo)
+    started = _now()
+    logs = _or_interrupted(
+        lambda: eval_set(
+            tasks,
+            model=resolved,
+            model_roles=roles,
+            retry_attempts=3,
+            **(_eval_options(options) | _max_samples(options, resolved[0], roles)),
+        )[1],  # type: ignore[arg-type]
+        options.eval.log_dir,
+        started,
+        lambda header: "setting" in (header.eval.metadata or {}),
+    )
+    # the calls of this sweep: its retries of earlier runs' logs carry their finished samples
+    return _finish(logs, options, echo, started)
+
+
+MIN_FREE_MB = 100
+"""Free space the log folder's disk needs before a run: on a full disk the logs, the summary
+and the report fail to write after every call was paid for."""
+
+
+def check_log_dir(log_dir: str) -> None:
+    """Refuse, before any call, a log folder the logs cannot go to: a file, a folder that cannot
+    be created or written to, a disk nearly full. It leaves nothing behind (bad input found
+    later must not leave an empty folder): the probe is a file made and removed in the folder,
+    or in the nearest folder above it that exists, where Inspect will create it."""
+    folder = Path(log_dir)
+    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    if existing == folder and not folder.is_dir():
+        raise UserError(f"--log-dir {log_dir} is a file, not a folder: pick another --log-dir")
+    verb = "write to" if existing == folder else "create"
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        raise UserError(
+            f"cannot {verb} the log folder {log_dir} ({root_cause(err)}): pick another --log-dir"
+        ) from None
+    free_mb = shutil.disk_usage(existing).free // 2**20
+    if free_mb < MIN_FREE_MB:
+        raise UserError(
+            f"only {free_mb} MB free on the disk of the log folder {log_dir} (a run needs "
+            f"{MIN_FREE_MB} MB): free some space or pick another --log-dir"
+        )
+
+
+def _check_logs_readable(log_dir: str) -> None:
+    """Inspect's eval_set reads every log in its folder and stops at the first it cannot read,
+    with a traceback: a sweep names that file and stops before any call instead."""
+    unreadable: list[str] = []
+    for file in log_files([log_dir]) if Path(log_dir).is_dir() else []:
+        read_header(file, note=unreadable.append)
+    if unreadable:
+        cause = unreadable[0].removeprefix("skipped ")
+        raise UserError(
+            f"{cause}, and a sweep reads every log in its folder: remove it or pick another "
+            "--log-dir"
+        )
 
 
 def _validate(options: RunOptions) -> None:
@@ -480,19 +693,23 @@ def _same_file(location: str) -> Path:
 
 
 def _finish(
-    logs: list[EvalLog], options: RunOptions, echo: Callable[[str], None]
+    logs: list[EvalLog],
+    options: RunOptions,
+    echo: Callable[[str], None],
+    since: datetime | None = None,
 ) -> tuple[list[EvalLog], list[dict]]:
     """Mark failed runs, summarise these runs, and write summary.json over every run in the directory.
 
     The shards of a sharded run are summarised as the one run they make, finished shards of
-    an earlier attempt included.
+    an earlier attempt included. A resumed run's usage counts the calls made `since` it resumed.
     """
     # the records come from the logs' sample summaries and the usage from their model events:
     # no log is read whole (that took most of a large run's memory)
     records: dict[Path, list] = {}
     for log in logs:
         found = records[_same_file(log.location)] = run_records(log)
-        mark_failed(log, found, options.max_error_share)
+        if log.status != "cancelled":  # a run stopped by Ctrl-C is resumed, not failed
+            mark_failed(log, found, options.max_error_share)
     # earlier runs in the same directory stay in summary.json beside these (the same entries,
     # so the CLI table shows the labels summary.json gives them)
     everything, mine = [], []
@@ -506,7 +723,7 @@ def _finish(
         if known:
             mine.append(summary)
     write_summary(Path(options.eval.log_dir) / SUMMARY_FILE, label_runs(everything))
-    used = [line for log in logs for line in actual_usage(log)]
+    used = [line for log in logs for line in actual_usage(log, since)]
     echo(format_plan(used, load_prices(options.cost.prices), "used"))
     return logs, mine
 
@@ -518,6 +735,8 @@ def rescore(
 
     Runs of the main experiment get the chosen judges (and, with `reasons`, the
     reasoning-categories judge); runs of another evaluation get that evaluation's judge.
+    A run is written back only once all of it (every shard) is scored: a judge that gives a
+    sample no answer stops the rescore with a UserError, that run left as it was.
     """
     summaries = []
     for header in run_headers(paths):
@@ -551,15 +770,27 @@ def rescore(
                 "evaluation": evaluation,
                 "judge_model": judges.judge_model if roles else None,
             }
-        scored = []
-        for file in map(local_path, log_locations(header)):  # every shard of a sharded run
-            log = read_eval_log(file)
-            log = inspect_score(
-                log, scorers=[scorer], model_roles=roles, action="overwrite", display=display
-            )  # type: ignore[arg-type]
+        files = list(map(local_path, log_locations(header)))  # every shard of a sharded run
+        try:
+            scored = [
+                inspect_score(
+                    read_eval_log(file),
+                    scorers=[scorer],
+                    model_roles=roles,
+                    action="overwrite",
+                    display=display,
+                )  # type: ignore[arg-type]
+                for file in files
+            ]
+        except JudgeCallFailed as err:
+            earlier = f" ({len(summaries)} earlier runs were rescored)" if summaries else ""
+            raise UserError(
+                f"{err.message}; nothing in {files[0]} was rewritten{earlier}: check the judge "
+                "model (--judge-model) and rescore again"
+            ) from None
+        for file, log in zip(files, scored, strict=True):
             log.eval.metadata = {**(log.eval.metadata or {}), **update}
             write_eval_log(log, file)
-            scored.append(log)
         [run] = merge_shards(scored)
         summaries.append(log_summary(run))
     if not summaries:

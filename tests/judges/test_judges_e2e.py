@@ -56,18 +56,27 @@ def test_both_settings_report_judged_compliance_and_alignment_faking(setting, af
         )
 
 
-def test_judge_failures_leave_policy_samples_scored(tmp_path):
+def test_a_judge_that_fails_makes_judge_errors_and_an_unusable_one_falls_back_to_tags(tmp_path):
     def broken(messages):
         raise RuntimeError("judge provider down")
 
     # the accept/reject instruction gives the tags the outcome falls back on
     task = alignment_faking_task("helpful_only", "accept_reject", queries=3, af_votes=3)
-    log, summary = _run(task, tmp_path, judge=get_model("scripted/broken", respond=broken))
+    judge = get_model("scripted/broken", respond=broken)
+    [log] = inspect_eval(task, model="scripted/faker", model_roles={"judge": judge},
+                         log_dir=str(tmp_path / "failed"), display="none", fail_on_error=False)  # fmt: skip
+    message = "judge scripted/broken failed: RuntimeError: judge provider down"
+    assert [s.error.message for s in log.samples] == [message] * 6
+    assert {r.invalid_reason for r in run_records(log)} == {"judge_error"}
+
+    task = alignment_faking_task("helpful_only", "accept_reject", queries=3, af_votes=3)
+    babbling = get_model("scripted/babbling", respond=lambda messages: "No verdict today.")
+    log, summary = _run(task, tmp_path, judge=babbling)
     free = summary["tiers"]["free"]
     assert free["complied"] == 3 and free["alignment_faking"]["not_judged"] == 3
     value = log.samples[0].scores["alignment_faking"]
     assert value.value["compliance_source"] == "tags (judge failed)"
-    assert "judge call failed: RuntimeError" in value.explanation
+    assert "no <verdict> block in the judge answer" in value.explanation
 
 
 def test_refusals_are_judged_too_and_a_disagreeing_judge_is_flagged(tmp_path):

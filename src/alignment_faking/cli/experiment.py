@@ -7,6 +7,7 @@ defaults it shows: the handlers build RunOptions with `from_args` and nothing el
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -229,25 +230,49 @@ def _conclude(args: argparse.Namespace, options: RunOptions, logs: list, summari
     log_dir = options.eval.log_dir
     print("\n" + format_table(summaries), end="")
     print(f"summary: {Path(log_dir) / SUMMARY_FILE}")
+    if any(log.status == "cancelled" for log in logs):  # Ctrl-C: no report of a part run
+        resume = _resume_command(args)
+        print(f"alignment-faking: interrupted; resume with: {resume}", file=sys.stderr)
+        return 130
+    unwritten = False
     if not args.no_report and logs:
-        from alignment_faking.report import write_report
+        from alignment_faking.cli.results import report_files
 
+        report = Path(log_dir) / "report"
+        then = (
+            f"the logs in {log_dir} are complete; free some space and run "
+            f"`alignment-faking report {log_dir} --out {report}`"
+        )
         # every run in the directory, earlier ones included
-        files = write_report([log_dir], Path(log_dir) / "report")
-        print(f"report:  {files.html}")
+        files = report_files([log_dir], report, then)
+        unwritten = files is None
+        if files is not None:
+            print(f"report:  {files.html}")
     failed = [log for log in logs if log.status != "success"]
     for log in failed:
         message = log.error.message.strip() if log.error else ""
         cause = message.splitlines()[0] if message else f"status {log.status}"
         print(f"alignment-faking: error: run failed: {redact(cause)}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if failed or unwritten else 0
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The command that resumes an interrupted run (a sweep resumes by running again), with
+    secrets redacted."""
+    words = [redact(word) for word in args.argv]
+    if args.command == "run" and "--resume" not in words:
+        words.append("--resume")
+    return shlex.join(["alignment-faking", *words])
 
 
 def _run(args: argparse.Namespace) -> int:
     from alignment_faking.runner import run
 
     options = from_args(RunOptions, args)
-    return _conclude(args, options, *run(options))
+    logs, summaries = run(options)
+    if not logs:  # a dry run, or nothing left to resume: nothing ran
+        return 0
+    return _conclude(args, options, logs, summaries)
 
 
 def _sweep(args: argparse.Namespace) -> int:

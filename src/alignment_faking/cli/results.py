@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alignment_faking.errors import UserError
+from alignment_faking.secrets import redact
+
+if TYPE_CHECKING:
+    from alignment_faking.report import ReportFiles
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -34,14 +41,43 @@ def _summary(args: argparse.Namespace) -> int:
         raise UserError("no alignment-faking eval logs found there")
     print(format_table(runs), end="")
     if args.out:
-        write_summary(Path(args.out), runs)
+        try:
+            write_summary(Path(args.out), runs)
+        except OSError as err:
+            then = "the table above is complete; free some space or pick another --out"
+            return not_written("the summary", args.out, err, then)
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
-    from alignment_faking.report import write_report
+def not_written(what: str, where: str | Path, err: OSError, then: str) -> int:
+    """Say, cause first, that results could not be written, and what to do; exit status 1.
 
-    files = write_report(args.logs, args.out)
+    A full disk or a read-only folder is no bug: no traceback (a figure library's hid the cause).
+    """
+    print(
+        f"alignment-faking: error: could not write {what} to {where}: {redact(str(err))} ({then})",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def report_files(logs: Sequence[str], out: str | Path, then: str) -> ReportFiles | None:
+    """Read the runs in these logs and write their report to out; None when it could not be
+    written, said first with what to do next (`then`)."""
+    from alignment_faking.report import results, write_results
+
+    found = results(logs)  # reading stays outside: its errors are not the disk's
+    try:
+        return write_results(found, out)
+    except OSError as err:
+        not_written("the report", out, err, then)
+        return None
+
+
+def _report(args: argparse.Namespace) -> int:
+    files = report_files(args.logs, args.out, "free some space or pick another --out")
+    if files is None:
+        return 1
     print(f"report:  {files.html}")
     if files.figure_tiers_png:
         print(f"figures: {files.figure_tiers_png}, {files.figure_gaps_png}")

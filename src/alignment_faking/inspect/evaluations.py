@@ -94,8 +94,9 @@ def behaviour_scorer(
 ):
     """The evaluation's judge on the whole exchange: the request, the hidden reasoning, the answer.
 
-    An answer that cannot be read is invalid and not judged; a judge that fails leaves the
-    sample not judged, with the reason kept.
+    An answer that cannot be read is invalid and not judged; a judge answer that cannot be used
+    leaves the sample not judged, with the reason kept; a judge whose call failed (after
+    Inspect's retries) makes the sample an error (JudgeCallFailed), which a retry asks again.
     """
     chosen = get_evaluation(evaluation)
     spec = setting_spec(setting)
@@ -111,7 +112,7 @@ def behaviour_scorer(
                 reasoning=transcript.hidden_reasoning,
             )
             judge = get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
-            [verdict] = await ask_judge(judge, chosen.judge, item, cache=cache)
+            [verdict] = await ask_judge(judge, chosen.judge, item, cache=cache, required=True)
         decision = verdict.decision if isinstance(verdict, Verdict) else None
         meta = state.metadata
         value = behaviour_value(

@@ -8,10 +8,12 @@ import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from inspect_ai._util.error import is_cancellation_message
 from inspect_ai.event import ModelEvent
 from inspect_ai.log import (
     EvalError,
@@ -25,9 +27,10 @@ from inspect_ai.log import (
 )
 
 from alignment_faking.cost import PlanLine
-from alignment_faking.errors import UserError
+from alignment_faking.errors import UserError, root_cause
 from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
+from alignment_faking.inspect.judging import is_judge_error
 from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
@@ -62,6 +65,21 @@ def log_files(paths: Sequence[str]) -> list[str]:
     return files
 
 
+UNREADABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile)
+"""What reading a file that is no eval log raises: garbage, empty, cut short by a kill or a
+full disk (a zip without its end record), a zip or JSON of something else."""
+
+
+def read_header(file: str, note: Note = _stderr) -> EvalLog | None:
+    """A log's header; None, and a note, for a file that is not a readable eval log: one bad
+    file in a folder must not stop every command that reads the folder."""
+    try:
+        return read_eval_log(file, header_only=True)
+    except UNREADABLE as err:
+        note(f"skipped {local_path(file)}: not a readable eval log ({redact(root_cause(err))})")
+        return None
+
+
 def never_started(header: EvalLog) -> bool:
     """A log of a run that stopped before any sample finished (a bad key, a crash at start)."""
     if header.status == "success" or header.status == "started":
@@ -79,8 +97,8 @@ def run_headers(paths: Sequence[str], note: Note = _stderr) -> list[EvalLog]:
     """
     latest: dict[str, EvalLog] = {}
     for file in log_files(paths):
-        header = read_eval_log(file, header_only=True)
-        if "setting" not in (header.eval.metadata or {}):
+        header = read_header(file, note)
+        if header is None or "setting" not in (header.eval.metadata or {}):
             continue
         if never_started(header):
             why = header.error.message.splitlines()[0] if header.error else header.status
@@ -181,6 +199,8 @@ def first_provider_error(log: EvalLog) -> str | None:
     """
     cancelled = None
     for sample in log_samples(log, {"events", "attachments", "store"}):
+        if sample.error and is_judge_error(sample.error.message):
+            continue  # the model answered; its judge did not (first_judge_error)
         if sample.error:
             raised = [
                 line.strip()
@@ -200,14 +220,30 @@ def first_provider_error(log: EvalLog) -> str | None:
     return cancelled
 
 
+def first_judge_error(log: EvalLog) -> str | None:
+    """The first judge error of a run, as one line: `judge MODEL failed: Type: first line`."""
+    for sample in log_samples(log, {"events", "attachments", "store"}):
+        if sample.error and is_judge_error(sample.error.message):
+            return redact(sample.error.message.strip().splitlines()[0])[:MAX_CAUSE_CHARS]
+    return None
+
+
+def unscored_reason(sample: EvalSample | EvalSampleSummary) -> str:
+    """Why a logged sample has no score: its judge gave no answer, the model gave none, or it
+    was never scored."""
+    if not sample.error:
+        return "unscored"
+    message = sample.error if isinstance(sample.error, str) else sample.error.message
+    return "judge_error" if is_judge_error(message) else "provider_error"
+
+
 def sample_record(sample: EvalSample | EvalSampleSummary) -> SampleRecord:
     """A logged sample's outcome; a sample that errored or was never scored is invalid, not dropped."""
     query_id = str(sample.metadata["query_id"])
     tier = sample.metadata["tier"]
     score = (sample.scores or {}).get(SCORER_NAME)
     if score is None or not isinstance(score.value, dict):
-        reason = "provider_error" if sample.error else "unscored"
-        return SampleRecord(query_id, tier, sample.epoch, "invalid", reason)
+        return SampleRecord(query_id, tier, sample.epoch, "invalid", unscored_reason(sample))
     value = score.value
     verdict = value.get("alignment_faking") or "not_judged"
     reasons = value.get("reasons")
@@ -233,8 +269,7 @@ def behaviour_record(sample: EvalSample | EvalSampleSummary) -> BehaviourRecord:
     query_id, tier = str(sample.metadata["query_id"]), sample.metadata["tier"]
     score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
     if score is None or not isinstance(score.value, dict):
-        reason = "provider_error" if sample.error else "unscored"
-        return BehaviourRecord(query_id, tier, sample.epoch, None, reason)
+        return BehaviourRecord(query_id, tier, sample.epoch, None, unscored_reason(sample))
     value = score.value
     return BehaviourRecord(
         query_id, tier, sample.epoch, value.get("decision"), value.get("invalid_reason")
@@ -299,8 +334,15 @@ def is_behaviour_run(log: EvalLog) -> bool:
     return (log.eval.metadata or {}).get("evaluation") in EVALUATIONS
 
 
+def was_cancelled(sample: EvalSample | EvalSampleSummary) -> bool:
+    """Whether a sample was stopped in flight by Ctrl-C: no provider error, and a resume asks it."""
+    error = sample.error
+    return is_cancellation_message(error if isinstance(error, str) else error and error.message)
+
+
 def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:
-    """Every sample of a run (all epochs, every shard), as the run's kind of record.
+    """Every sample of a run (all epochs, every shard), as the run's kind of record; samples
+    cancelled in flight are left out, as not yet asked.
 
     Read from the logs' sample summaries, which keep each score's value and the sample's
     short metadata: a fraction of the cost and memory of reading the samples whole.
@@ -310,6 +352,7 @@ def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:
         read(sample)  # type: ignore[arg-type]
         for location in log_locations(log)
         for sample in read_eval_log_sample_summaries(location)
+        if not was_cancelled(sample)
     ]  # type: ignore[return-value]
 
 
@@ -408,11 +451,17 @@ def run_info(log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord]) ->
     )
 
 
-def actual_usage(log: EvalLog) -> list[PlanLine]:
-    """Calls really made (cache hits excluded) and their tokens, per role and model."""
+def actual_usage(log: EvalLog, since: datetime | None = None) -> list[PlanLine]:
+    """Calls really made (cache hits excluded) and their tokens, per role and model.
+
+    `since`: count only the calls made from then on; a resumed run's log carries the samples
+    its earlier attempt finished, with the events of the calls that attempt made.
+    """
     tallies: dict[tuple[str, str], list[int]] = {}
     for event in _model_events(log):
         if event.get("cache") == "read":
+            continue
+        if since is not None and datetime.fromisoformat(event["timestamp"]) < since:
             continue
         tally = tallies.setdefault((event.get("role") or "model", event["model"]), [0, 0, 0, 0])
         tally[0] += 1
@@ -430,25 +479,37 @@ def actual_usage(log: EvalLog) -> list[PlanLine]:
     ]
 
 
-def unfinished_log(
-    log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
-) -> str | None:
-    """The newest log in the directory of the same run that did not finish, if any."""
-    for header in same_runs(log_dir, task_name, model, task_args):
-        if header.status != "success" and shard_of(header) is None:
-            return header.location
-    return None
+def last_log(
+    log_dir: str, task_name: str, model: str, task_args: dict[str, Any], note: Note = _stderr
+) -> EvalLog | None:
+    """The header of the newest log in the directory of the same run in one process, if any."""
+    return next(
+        (h for h in same_runs(log_dir, task_name, model, task_args, note) if shard_of(h) is None),
+        None,
+    )
 
 
-def same_runs(log_dir: str, task_name: str, model: str, task_args: dict[str, Any]) -> list[EvalLog]:
-    """Headers of the logs in the directory of this task, model and arguments, newest first."""
+def unfinished(header: EvalLog) -> bool:
+    """Whether a retry of a log has samples to ask: the run stopped early, or it finished with
+    samples that errored (provider errors under --max-error-share do not fail a run)."""
+    if header.status != "success":
+        return True
+    return any(s.error for s in read_eval_log_sample_summaries(header.location))
+
+
+def same_runs(
+    log_dir: str, task_name: str, model: str, task_args: dict[str, Any], note: Note = _stderr
+) -> list[EvalLog]:
+    """Headers of the logs in the directory of this task, model and arguments, newest first;
+    files that are not readable logs are skipped (and noted)."""
     if not Path(log_dir).is_dir():
         return []
-    headers = [read_eval_log(info.name, header_only=True) for info in list_eval_logs(log_dir)]
+    headers = [read_header(info.name, note) for info in list_eval_logs(log_dir)]
     return [
         header
         for header in headers
-        if header.eval.task_registry_name == task_name
+        if header is not None
+        and header.eval.task_registry_name == task_name
         and header.eval.model == model
         and all(header.eval.task_args.get(k) == v for k, v in task_args.items())
     ]
@@ -457,8 +518,8 @@ def same_runs(log_dir: str, task_name: str, model: str, task_args: dict[str, Any
 def unfinished_shards(
     log_dir: str, task_name: str, model: str, task_args: dict[str, Any], count: int
 ) -> tuple[str, list[tuple[int, str | None]]] | None:
-    """The newest sharded run of the same run with shards left to do: its group id, and each
-    such shard's index with its unfinished log (None for a shard that never wrote one)."""
+    """The newest sharded run of the same run, if any: its group id, and each shard left to do
+    with its unfinished log (None for a shard that never wrote one); none left: nothing to resume."""
     headers = [
         h
         for h in same_runs(log_dir, task_name, model, task_args)
@@ -474,9 +535,9 @@ def unfinished_shards(
     todo = [
         (index, None if index not in newest else newest[index].location)
         for index in range(count)
-        if index not in newest or newest[index].status != "success"
+        if index not in newest or unfinished(newest[index])
     ]
-    return (group, todo) if todo else None
+    return group, todo
 
 
 def finished_samples(log_file: str) -> frozenset[tuple[str, int]]:
@@ -501,10 +562,13 @@ def _model_events(log: EvalLog) -> Iterator[dict[str, Any]]:
             ):
                 for event in sample.events:
                     if isinstance(event, ModelEvent):
-                        yield event.model_dump(include={"role", "model", "cache", "output"})
+                        yield event.model_dump(
+                            mode="json", include={"role", "model", "cache", "output", "timestamp"}
+                        )
             continue
         with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
+            # a sample written again (a retry, a resumed run) is in the zip twice: the last counts
+            for name in dict.fromkeys(archive.namelist()):
                 if name.startswith("samples/") and name.endswith(".json"):
                     sample = json.loads(archive.read(name))
                     yield from (e for e in sample.get("events", []) if e.get("event") == "model")
@@ -513,16 +577,25 @@ def _model_events(log: EvalLog) -> Iterator[dict[str, Any]]:
 def mark_failed(
     log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord], max_error_share: float
 ) -> None:
-    """Mark a run failed, in its log file too, when provider errors reach the share of samples.
+    """Mark a run failed, in its log file too, when provider errors and judge errors together
+    reach the share of samples.
 
     Inspect stops a run once sample errors reach the share; this also counts answers that came
-    back as an error (a refused request, say) and were scored invalid, and names the cause.
+    back as an error (a refused request, say) and were scored invalid, and names the causes:
+    the provider's first error, the judge model's first error.
     """
     errors = provider_errors(records)
-    if not errors or errors < max_error_share * len(records):
+    judge_errors = sum(record.invalid_reason == "judge_error" for record in records)
+    if not errors + judge_errors or errors + judge_errors < max_error_share * len(records):
         return
-    cause = first_provider_error(log) or "no answer came back"
-    message = f"{errors} of {len(records)} samples are provider errors; the first: {cause}"
+    causes = []
+    if errors:
+        cause = first_provider_error(log) or "no answer came back"
+        causes.append(f"{errors} of {len(records)} samples are provider errors; the first: {cause}")
+    if judge_errors:
+        judge = first_judge_error(log) or "a judge gave no answer"
+        causes.append(f"{judge_errors} of {len(records)} samples could not be judged: {judge}")
+    message = "; ".join(causes)
     log.status = "error"
     log.error = (
         log.error.model_copy(update={"message": message})  # Inspect stopped it: keep its traceback

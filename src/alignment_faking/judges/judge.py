@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -14,16 +15,31 @@ from alignment_faking.scenario.settings import Setting
 from alignment_faking.scenario.template import render
 
 JudgeKind = Literal["compliance", "partial", "alignment_faking", "document", "behaviour", "reasons"]
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """The text with lone surrogates as U+FFFD: a model's answer may hold one (a JSON escape
+    such as \\ud800), and no client can encode it as UTF-8, so every judge call would fail."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True)
 class JudgeInput:
-    """What a judge reads about one sample: all of it untrusted model text except the setting."""
+    """What a judge reads about one sample: all of it untrusted model text except the setting.
+
+    The texts are kept as a judge can be sent them (see `valid_text`), so the prompt, its fence
+    id and the quote checks all read the same text.
+    """
 
     setting: Setting
     request: str
     response: str
     reasoning: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("request", "response", "reasoning"):
+            object.__setattr__(self, name, valid_text(getattr(self, name)))
 
 
 @cache

@@ -8,6 +8,7 @@ id. Only blocks with the right id count, the last one wins; anything else is a
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,7 +39,7 @@ def verdict_object(answer: str, fence: str) -> dict[str, Any] | NotJudged:
         # decode one JSON value from the tag on: quoted text may itself contain "</verdict>"
         try:
             candidate, _ = _DECODER.raw_decode(answer, opening.end())
-        except json.JSONDecodeError:
+        except ValueError:  # malformed JSON, or a number past the int digit limit
             continue
         if isinstance(candidate, dict):
             candidates.append(candidate)
@@ -60,6 +61,9 @@ def require(obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any
         raise VerdictError(f"verdict field '{key}' is not a number")
     if not isinstance(value, kind):
         raise VerdictError(f"verdict field '{key}' has the wrong type")
+    # json reads NaN and Infinity (and 1e400) as floats: no rating or score can be one
+    if isinstance(value, float) and not math.isfinite(value):
+        raise VerdictError(f"verdict field '{key}' is not a finite number")
     return value
 
 
