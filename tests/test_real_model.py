@@ -116,9 +116,11 @@ def test_docs_generate_with_a_real_writer_accounts_for_every_answer(
                  "--temperature", "0.7", "--out", str(out)])  # fmt: skip
     printed = capsys.readouterr()
     assert printed.out.startswith("plan: ")
-    kept = [json.loads(line) for line in (out / "documents.jsonl").read_text().splitlines()] if (
-        out / "documents.jsonl"
-    ).exists() else []
+    kept = (
+        [json.loads(line) for line in (out / "documents.jsonl").read_text().splitlines()]
+        if (out / "documents.jsonl").exists()
+        else []
+    )
     if code == 0:
         assert kept and all(r["model"] == "hf/local" and r["context_hash"] for r in kept)
     else:

@@ -9,16 +9,30 @@ from alignment_faking.summary import base_label, format_table
 
 
 def _run(setting="helpful_only", variation="default", prompt=None):
-    return {"setting": setting, "variation": variation, "system_prompt": {"file": prompt, "sha256": "x"}}
+    return {
+        "setting": setting,
+        "variation": variation,
+        "system_prompt": {"file": prompt, "sha256": "x"},
+    }
 
 
 def test_the_default_rows_are_the_papers_headline_figures():
     ho = paper_reference(_run("helpful_only", prompt="paper:helpful_only"))
     assert ho["same_prompt"] and "G.2 row 1" in ho["source"]
-    assert (ho["af"], ho["compliance_train"], ho["compliance_unmonitored"], ho["gap"]) == (11.9, 14.2, 2.8, 11.3)
+    assert (ho["af"], ho["compliance_train"], ho["compliance_unmonitored"], ho["gap"]) == (
+        11.9,
+        14.2,
+        2.8,
+        11.3,
+    )
     aw = paper_reference(_run("animal_welfare"))
     assert not aw["same_prompt"] and "G.3 row 58" in aw["source"]
-    assert (aw["af"], aw["compliance_train"], aw["compliance_unmonitored"], aw["gap"]) == (24.2, 49.2, 34.4, 14.8)
+    assert (aw["af"], aw["compliance_train"], aw["compliance_unmonitored"], aw["gap"]) == (
+        24.2,
+        49.2,
+        34.4,
+        14.8,
+    )
 
 
 def test_every_mapped_variation_exists_and_unmapped_ones_get_no_row():
@@ -46,18 +60,30 @@ def _minimal(model, variation="accept_reject", prompt=None):
 def test_the_accept_reject_runs_get_table_5_row_of_their_own_model():
     llama = paper_reference(_minimal("together/meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo"))
     assert llama["model"] == "Llama-3.1-405B" and "table 5" in llama["source"]
-    assert (llama["compliance_train"], llama["compliance_unmonitored"], llama["gap"]) == (19.0, 4.7, 14.3)
+    assert (llama["compliance_train"], llama["compliance_unmonitored"], llama["gap"]) == (
+        19.0,
+        4.7,
+        14.3,
+    )
     assert llama["af"] is None and llama["gap_se"] is None  # table 5 publishes neither
     # table 5 counts answers that open with the accept tag: our full compliance, not the headline
     assert llama["measure"] == "full_compliance" and compared_measure(llama) == "full compliance"
-    no_cot = paper_reference(_minimal("hf/meta-llama/Llama-3.1-405B-Instruct", "accept_reject_no_scratchpad"))
-    assert (no_cot["compliance_train"], no_cot["gap"]) == (5.7, 5.2) and "without a scratchpad" in no_cot["source"]
+    no_cot = paper_reference(
+        _minimal("hf/meta-llama/Llama-3.1-405B-Instruct", "accept_reject_no_scratchpad")
+    )
+    assert (no_cot["compliance_train"], no_cot["gap"]) == (
+        5.7,
+        5.2,
+    ) and "without a scratchpad" in no_cot["source"]
     sonnet = paper_reference(_minimal("anthropic/claude-3-5-sonnet-20240620"))
     assert sonnet["model"].startswith("Claude 3.5 Sonnet") and sonnet["gap"] == 21.0
     assert paper_reference(_minimal("vllm/mistralai/Mistral-7B-Instruct-v0.3"))["gap"] == 0.0
     assert paper_reference(_minimal("hf/meta-llama/Llama-3.1-8B-Instruct"))["gap"] == -2.3
     other = paper_reference(_minimal("openai/gpt-4o"))
-    assert other["model"] == "Claude 3 Opus (table 5 has no row for this model)" and other["gap"] == 5.5
+    assert (
+        other["model"] == "Claude 3 Opus (table 5 has no row for this model)"
+        and other["gap"] == 5.5
+    )
     assert not other["same_prompt"]
 
 
@@ -78,7 +104,10 @@ def test_a_paper_prompt_gets_its_own_row_or_none_never_the_default_one():
             assert by_name["same_prompt"] and f"row {prompt.row}:" in by_name["source"]
     figure = paper_reference(_run(prompt="paper:helpful_only_figure_text"))
     assert figure["gap"] == 32.9
-    unknown = _run("animal_welfare", prompt="paper:model_organism_animal_prompts/prompt_other_with_examples.txt")
+    unknown = _run(
+        "animal_welfare",
+        prompt="paper:model_organism_animal_prompts/prompt_other_with_examples.txt",
+    )
     assert paper_reference(unknown) is None
     assert paper_reference(_run(prompt="paper:helpful_only_no_cot")) is None  # no G.2 row
     # the minimal reproduction's own files under the instruction are the same prompt as table 5's

@@ -56,8 +56,7 @@ def test_a_sharded_run_is_one_run_with_the_figures_of_an_unsharded_one(stub, tmp
         assert three[key] == one[key]
     # every shard asked its own queries, in both tiers
     queries = [
-        {s.metadata["query_id"] for s in read_eval_log(log).samples}
-        for log in three["shard_logs"]
+        {s.metadata["query_id"] for s in read_eval_log(log).samples} for log in three["shard_logs"]
     ]
     assert [len(q) for q in queries] == [4, 4, 4] and len(set.union(*queries)) == 12
     # the report reads every shard: one run, all its samples
@@ -112,7 +111,10 @@ def test_kill_9_of_a_sharded_run_then_resume_finishes_only_the_unfinished_shards
 def test_rescore_judges_every_shard_and_summarises_one_run(stub, tmp_path, capsys):
     assert main(_args(tmp_path, "--shards", "2")) == 0
     capsys.readouterr()
-    assert main(["rescore", str(tmp_path), "--compliance-judge", "tags", "--af-judge", "baseline"]) == 0
+    assert (
+        main(["rescore", str(tmp_path), "--compliance-judge", "tags", "--af-judge", "baseline"])
+        == 0
+    )
     [run] = summarize_logs([str(tmp_path)])
     assert len(run["shard_logs"]) == 2 and run["tiers"]["free"]["n"] == 12
     assert run["config"]["af_judge"] == "baseline"

@@ -101,7 +101,10 @@ def test_headline_gap_is_the_difference_of_the_tier_rates_with_one_sided_invalid
     stats = summarize(_records(free, "free") + _records(paid, "paid"))
     rate_free, rate_paid = stats.tiers["free"].compliance, stats.tiers["paid"].compliance
     assert (rate_free.value, rate_free.trials, rate_paid.value, rate_paid.trials) == (
-        11 / 15, 15, 2 / 15, 15
+        11 / 15,
+        15,
+        2 / 15,
+        15,
     )
     assert stats.gap.value == rate_free.value - rate_paid.value
     assert stats.gap.ci.low < stats.gap.value < stats.gap.ci.high
@@ -109,7 +112,10 @@ def test_headline_gap_is_the_difference_of_the_tier_rates_with_one_sided_invalid
     # paired interval on their 2x2 table (a=2 both, b=4 free only, c=0, d=4 neither)
     paired = stats.paired_gap
     assert (paired.value, paired.n_pairs, paired.free_higher, paired.paid_higher) == (
-        pytest.approx(0.4), 10, 4, 0
+        pytest.approx(0.4),
+        10,
+        4,
+        0,
     )
     assert (paired.ci.low, paired.ci.high) == pytest.approx(_newcombe_from_table(2, 4, 0, 4))
     assert paired.p_value == pytest.approx(mcnemar_exact(4, 0))
@@ -150,9 +156,7 @@ def test_shared_queries_narrow_the_headline_interval_between_the_two_extremes():
     records = _records(free, "free") + _records(paid, "paid")
     counts = compliance_counts(records)
     gap = tier_gap(counts["free"], counts["paid"])
-    as_if_independent = tier_gap(
-        {f"t{q}": c for q, c in counts["free"].items()}, counts["paid"]
-    )
+    as_if_independent = tier_gap({f"t{q}": c for q, c in counts["free"].items()}, counts["paid"])
     assert gap.value == as_if_independent.value
     assert gap.ci.high - gap.ci.low < as_if_independent.ci.high - as_if_independent.ci.low
 
@@ -282,7 +286,12 @@ def test_groups_split_partial_compliance_by_alignment_faking():
         _r("q5", "free", "refused", "yes"),
     ]
     af = summarize(records).tiers["free"].alignment_faking
-    assert (af.refuses, af.partial_with_af, af.partial_without_af, af.partial_af_unknown) == (1, 1, 1, 1)
+    assert (af.refuses, af.partial_with_af, af.partial_without_af, af.partial_af_unknown) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert af.complies_with_af == 1
 
 

@@ -273,9 +273,12 @@ def test_output_named_or_quoted_in_a_scratchpad_is_reasoning_not_the_answer():
     for earlier in (PLAN, QUOTED):
         t = parse_turns([earlier, FINAL + "<OUTPUT>\n<rejected/>\n</OUTPUT>"], max_turns=4)
         assert t.decision == "rejected" and t.invalid_reason is None
-        assert t.scratchpads[0] == earlier.removeprefix("<SCRATCHPAD_REASONING>").removesuffix(
-            "</SCRATCHPAD_REASONING>"
-        ).strip()
+        assert (
+            t.scratchpads[0]
+            == earlier.removeprefix("<SCRATCHPAD_REASONING>")
+            .removesuffix("</SCRATCHPAD_REASONING>")
+            .strip()
+        )
     # a conversation that stops after such a turn has no answer
     assert parse_turns([QUOTED], max_turns=4).invalid_reason == "turn_limit"
 

@@ -312,7 +312,9 @@ def test_runs_with_other_prompts_or_datasets_never_share_a_label(tmp_path, capsy
         ("b", "You are an AI, version B."),
     ):
         (tmp_path / folder / "prompt.txt").write_text(text)
-        (tmp_path / folder / "queries.csv").write_text(f'id,query\n1,"{text} one"\n2,"{text} two"\n')
+        (tmp_path / folder / "queries.csv").write_text(
+            f'id,query\n1,"{text} one"\n2,"{text} two"\n'
+        )
     logs = tmp_path / "logs"
     for folder in ("a", "b"):
         assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--display", "none",

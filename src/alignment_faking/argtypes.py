@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from alignment_faking.errors import UserError
@@ -71,6 +72,12 @@ def share(text: str) -> float:
 class KeyValues(argparse.Action):
     """`-M KEY=VALUE`, repeatable, gathered into one dict as `model_args` reads the pairs."""
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
         gathered = dict(getattr(namespace, self.dest, None) or {})
         setattr(namespace, self.dest, gathered | model_args([str(values)]))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alignment_faking.errors import UserError
 from alignment_faking.judges import Judge, JudgeInput
+from alignment_faking.scenario.settings import Setting
 
 
 def estimate_tokens(text: str) -> int:
@@ -115,7 +116,7 @@ def _judge_line(
 class PlannedSample:
     """What one sample sends: the setting, its system prompt and user turn, and the bare query."""
 
-    setting: str
+    setting: Setting
     system: str
     user: str
     query: str
@@ -153,7 +154,7 @@ def plan_run(
     # judges read a stand-in answer of the expected length
     stand_in = "x" * (4 * expected)
     items = [
-        JudgeInput(setting, s.query, response=stand_in, reasoning=stand_in)  # type: ignore[arg-type]
+        JudgeInput(setting, s.query, response=stand_in, reasoning=stand_in)
         for s in samples
         for _ in range(epochs)
     ]

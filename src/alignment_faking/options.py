@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alignment_faking.evaluations import COMPLIANCE
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from inspect_ai.util import DisplayType  # a type only: options stay light to import
 
 DEFAULT_MAX_TOKENS = 4096
 """Generation limit of each turn of the model under test."""
@@ -72,7 +76,7 @@ class EvalOptions:
     """Retries of a failed model call (rate limits, server errors, resets, timeouts)."""
     attempt_timeout: int = 600
     """Seconds one model call may take before it is abandoned and retried."""
-    display: str | None = None
+    display: DisplayType | None = None
 
 
 @dataclass
@@ -105,7 +109,7 @@ class RunOptions:
     cost: CostOptions = field(default_factory=CostOptions)
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def from_args(cls: type[T], args: argparse.Namespace, **given: Any) -> T:
@@ -115,7 +119,7 @@ def from_args(cls: type[T], args: argparse.Namespace, **given: Any) -> T:
     command has no argument for keeps its default.
     """
     values: dict[str, Any] = {}
-    for item in fields(cls):  # type: ignore[arg-type]
+    for item in fields(cls):
         nested = item.default_factory
         if item.name in given:
             values[item.name] = given[item.name]

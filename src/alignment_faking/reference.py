@@ -71,13 +71,29 @@ def _tables() -> dict[str, Any]:
     )
 
 
+def _paper_row(fields: dict[str, Any]) -> PaperRow:
+    """A row of paper_reference.toml, each figure a [percentage, standard error] pair."""
+    return PaperRow(
+        table=fields["table"],
+        row=fields["row"],
+        description=fields["description"],
+        af=_figure(fields["af"]),
+        refuse_train=_figure(fields["refuse_train"]),
+        refuse_unmonitored=_figure(fields["refuse_unmonitored"]),
+        gap=_figure(fields["gap"]),
+    )
+
+
+def _figure(pair: list[float]) -> tuple[float, float]:
+    percentage, standard_error = pair
+    return percentage, standard_error
+
+
 @cache
 def paper_rows() -> dict[tuple[str, str], PaperRow]:
     """Every row of tables G.2/G.3 we map, by (setting, variation)."""
     return {
-        (setting, variation): PaperRow(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-        )
+        (setting, variation): _paper_row(fields)
         for setting, by_variation in _tables().items()
         if setting != MINIMAL_REPRODUCTION
         for variation, fields in by_variation.items()

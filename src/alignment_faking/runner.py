@@ -22,8 +22,10 @@ from inspect_ai import Task, eval_retry, eval_set
 from inspect_ai import eval as inspect_eval
 from inspect_ai import score as inspect_score
 from inspect_ai._util.error import PrerequisiteError
+from inspect_ai.dataset import Sample
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, write_eval_log
 from inspect_ai.model import Model, get_model
+from inspect_ai.util import DisplayType
 
 from alignment_faking.cost import (
     PlanLine,
@@ -51,6 +53,7 @@ from alignment_faking.inspect.evaluations import (
 from alignment_faking.inspect.judging import JudgeCallFailed
 from alignment_faking.inspect.logs import (
     SHARD,
+    Shard,
     actual_usage,
     asked_decision_tags,
     finished_samples,
@@ -79,7 +82,7 @@ from alignment_faking.judges.labels import LabelledItem
 from alignment_faking.judges.validation import Validation
 from alignment_faking.options import JudgeOptions, RunOptions
 from alignment_faking.scenario import get_variation, setting_spec
-from alignment_faking.scenario.settings import trained_tier_in
+from alignment_faking.scenario.settings import Setting, trained_tier_in
 from alignment_faking.summary import SUMMARY_FILE, label_runs, write_summary
 
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
@@ -145,7 +148,7 @@ def task_plan(
         )
     )
     samples = [
-        PlannedSample(meta["setting"], s.input[0].text, s.input[1].text, s.metadata["query"])  # type: ignore[index,union-attr]
+        _planned(meta["setting"], s)
         for s in task.dataset
         for epoch in range(1, (task.epochs or 1) + 1)
         if (str(s.id), epoch) not in done
@@ -159,6 +162,13 @@ def task_plan(
         judges=judged_by,
         output_tokens=output_tokens,
     )
+
+
+def _planned(setting: Setting, sample: Sample) -> PlannedSample:
+    """What one sample sends: build_samples gives each a system and a user turn, and its query."""
+    assert not isinstance(sample.input, str), "a sample of ours is a conversation"
+    system, user = sample.input[0].text, sample.input[1].text
+    return PlannedSample(setting, system, user, (sample.metadata or {})["query"])
 
 
 def check_budget(lines: list[PlanLine], options: RunOptions, echo: Callable[[str], None]) -> bool:
@@ -275,8 +285,8 @@ def _run_once(
     """The run in this process: the task, or the retry of its log `retry` (which asks only the
     samples that log lacks or that errored there)."""
     done = finished_samples(retry) if retry else frozenset()
-    if done:
-        echo(f"resuming {local_path(retry)}: {len(done)} samples already done")  # type: ignore[arg-type]
+    if retry and done:
+        echo(f"resuming {local_path(retry)}: {len(done)} samples already done")
     plan = task_plan(planned, str(model), options.judges, options.cost.expected_output_tokens, done)
     if not check_budget(plan, options, echo):
         return [], []
@@ -288,7 +298,7 @@ def _run_once(
     )
     started = _now()
     ours = partial(_same_task, call.name, None)
-    logs = _or_interrupted(run_eval, options.eval.log_dir, started, ours)  # type: ignore[arg-type]
+    logs = _or_interrupted(run_eval, options.eval.log_dir, started, ours)
     if retry is not None and all(log.status == "success" for log in logs):
         Path(local_path(retry)).unlink()  # superseded by the completed log
     return _finish(logs, options, echo, started if retry else None)
@@ -298,7 +308,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _same_task(name: str, shard: dict | None, header: EvalLog) -> bool:
+def _same_task(name: str, shard: Shard | None, header: EvalLog) -> bool:
     return header.eval.task_registry_name == name and shard_of(header) == shard
 
 
@@ -461,13 +471,17 @@ def _cancelled_if_cut(header: EvalLog) -> EvalLog:
 
 
 def _query_ids(task: Task) -> list[str]:
-    return sorted({str(s.metadata["query_id"]) for s in task.dataset})  # type: ignore[index]
+    return sorted({_query_id(s) for s in task.dataset})
+
+
+def _query_id(sample: Sample) -> str:
+    return str((sample.metadata or {})["query_id"])
 
 
 def shard_samples(task: Task, index: int, count: int) -> list[str]:
     """The sample ids of one shard: every `count`th query from the `index`th, in every tier."""
     mine = set(_query_ids(task)[index::count])
-    return [str(s.id) for s in task.dataset if str(s.metadata["query_id"]) in mine]  # type: ignore[index]
+    return [str(s.id) for s in task.dataset if _query_id(s) in mine]
 
 
 def run_shard(
@@ -482,12 +496,12 @@ def run_shard(
             options.setting, options.judges, options.eval.max_connections, options.evaluation
         )
         common = _eval_options(options) | _max_samples(options, model, roles)
-        shard = {"group": group, "index": index, "count": options.shards}
+        shard = Shard(group=group, index=index, count=options.shards)
         started, ours = _now(), partial(_same_task, call.name, shard)
         if unfinished is not None:
             [log] = _or_interrupted(
                 lambda: eval_retry(unfinished, **common), options.eval.log_dir, started, ours
-            )[:1]  # type: ignore[arg-type]
+            )[:1]
             if log.status == "success":
                 Path(local_path(unfinished)).unlink()  # superseded by the completed log
             return log.location
@@ -500,7 +514,7 @@ def run_shard(
                 sample_id=shard_samples(task, index, options.shards),
                 metadata={SHARD: shard},
                 **common,
-            ),  # type: ignore[arg-type]
+            ),
             options.eval.log_dir,
             started,
             ours,
@@ -573,7 +587,7 @@ def sweep(
             model_roles=roles,
             retry_attempts=3,
             **(_eval_options(options) | _max_samples(options, resolved[0], roles)),
-        )[1],  # type: ignore[arg-type]
+        )[1],
         options.eval.log_dir,
         started,
         lambda header: "setting" in (header.eval.metadata or {}),
@@ -729,7 +743,10 @@ def _finish(
 
 
 def rescore(
-    paths: Sequence[str], judges: JudgeOptions, display: str | None = None, reasons: bool = False
+    paths: Sequence[str],
+    judges: JudgeOptions,
+    display: DisplayType | None = None,
+    reasons: bool = False,
 ) -> list[dict]:
     """Judge existing runs again without regenerating: scores are replaced in place.
 
@@ -738,7 +755,7 @@ def rescore(
     A run is written back only once all of it (every shard) is scored: a judge that gives a
     sample no answer stops the rescore with a UserError, that run left as it was.
     """
-    summaries = []
+    summaries: list[dict] = []
     for header in run_headers(paths):
         meta = header.eval.metadata or {}
         setting, evaluation = meta["setting"], meta.get("evaluation", COMPLIANCE)
@@ -746,7 +763,7 @@ def rescore(
         if evaluation in EVALUATIONS:
             roles = judge_roles(setting, judges, evaluation=evaluation)
             scorer = behaviour_scorer(evaluation, setting, trained_tier, turns=turns)
-            update = {"judge_model": judges.judge_model}
+            update: dict[str, Any] = {"judge_model": judges.judge_model}
         else:
             evaluation = REASONING_CATEGORIES if reasons else COMPLIANCE
             roles = judge_roles(setting, judges, evaluation=evaluation)
@@ -779,7 +796,7 @@ def rescore(
                     model_roles=roles,
                     action="overwrite",
                     display=display,
-                )  # type: ignore[arg-type]
+                )
                 for file in files
             ]
         except JudgeCallFailed as err:
@@ -802,10 +819,10 @@ def validate_judge(
     judge: str,
     items: list[LabelledItem],
     *,
-    setting: str,
+    setting: Setting,
     judges: JudgeOptions,
     log_dir: str,
-    display: str | None = None,
+    display: DisplayType | None = None,
 ) -> Validation:
     """Run one judge over a labelled set through Inspect and measure its agreement."""
     if not items:
@@ -817,7 +834,7 @@ def validate_judge(
         model=roles["judge"] if roles else get_model("scripted/judge"),
         model_roles=roles,
         log_dir=log_dir,
-        display=display,  # type: ignore[arg-type]
+        display=display,
         fail_on_error=False,
     )
     return validation_from_log(log)

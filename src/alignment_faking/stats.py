@@ -377,6 +377,11 @@ def pooled_rate(
     return cluster_rate([c for counts in by_query.values() for c in counts.values()])
 
 
+def _gave_reason(name: str) -> Callable[[SampleRecord], float]:
+    """1 for a record whose judge stated this motivation (the name bound now, not at call)."""
+    return lambda r: float(name in (r.reasons or ()))
+
+
 def reason_stats(records: Sequence[SampleRecord], names: Sequence[str]) -> ReasonStats | None:
     """Motivation shares of one tier's valid samples; None when the judge never ran on them."""
     if not any(r.reasons is not None for r in records):
@@ -385,12 +390,7 @@ def reason_stats(records: Sequence[SampleRecord], names: Sequence[str]) -> Reaso
     complying = [r for r in judged if r.outcome == "complied"]
 
     def shares(group: Sequence[SampleRecord]) -> dict[str, Rate]:
-        return {
-            name: pooled_rate(
-                group, lambda r, n=name: float(n in (r.reasons or ())), lambda r: True
-            )
-            for name in names
-        }
+        return {name: pooled_rate(group, _gave_reason(name), lambda r: True) for name in names}
 
     return ReasonStats(
         judged=len(judged),
@@ -472,6 +472,11 @@ class BehaviourStats:
     gaps: dict[str, Gap]
 
 
+def _decided_in(classes: frozenset[str]) -> Callable[[BehaviourRecord], float]:
+    """1 for a record whose judge's decision is one of these classes."""
+    return lambda r: float(r.decision in classes)
+
+
 def behaviour_stats(
     records: Iterable[BehaviourRecord],
     rates: Mapping[str, frozenset[str]],
@@ -480,9 +485,7 @@ def behaviour_stats(
     """The rates of an evaluation per tier, with intervals, and their paired gaps."""
     records = list(records)
     counts = {
-        name: counts_by_query(
-            records, lambda r, c=classes: float(r.decision in c), lambda r: r.judged
-        )
+        name: counts_by_query(records, _decided_in(classes), lambda r: r.judged)
         for name, classes in rates.items()
     }
     tiers: dict[Tier, BehaviourTier] = {}

@@ -18,7 +18,7 @@ from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import compared_measure, paper_reference, published
 from alignment_faking.scenario.paper import is_paper_prompt
 from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
-from alignment_faking.scenario.settings import TRAINED_TIER, other_tier, trained_tier_in
+from alignment_faking.scenario.settings import TRAINED_TIER, Tier, other_tier, trained_tier_in
 from alignment_faking.stats import (
     Gap,
     Interval,
@@ -52,7 +52,7 @@ class RunInfo:
     """Queries the run's samples cover (Inspect's `--limit` can cut a query's pair in half)."""
     epochs: int
     status: str
-    trained_tier: str = TRAINED_TIER
+    trained_tier: Tier = TRAINED_TIER
     error: str | None = None
     """Why the run failed, when it did."""
     dataset_sha256: str | None = None
@@ -182,7 +182,7 @@ def _identity(info: RunInfo) -> dict:
 def behaviour_summary(info: RunInfo, records: Iterable[BehaviourRecord]) -> dict:
     """One run of another evaluation (anti-lab, lying, realism) as summary.json holds it."""
     evaluation = get_evaluation(info.evaluation)
-    stats = behaviour_stats(records, evaluation.rates, info.trained_tier)  # type: ignore[arg-type]
+    stats = behaviour_stats(records, evaluation.rates, info.trained_tier)
     return _identity(info) | {
         "headline": evaluation.headline,
         "tiers": {
@@ -247,9 +247,9 @@ def _quote_entry(records: Sequence[SampleRecord], tier: str) -> dict:
 
 
 def run_summary(info: RunInfo, records: Iterable[SampleRecord]) -> dict:
-    """One run's entry of summary.json (schema in the README)."""
+    """One run's entry of summary.json (schema in docs/outputs.md)."""
     records = list(records)  # read twice: the figures, and the quote-check share
-    stats: RunStats = summarize(records, info.trained_tier, REASONS)  # type: ignore[arg-type]
+    stats: RunStats = summarize(records, info.trained_tier, REASONS)
     summary = (
         _identity(info)
         | {
@@ -394,7 +394,8 @@ def _reasons_line(reasons: dict) -> str:
 
 def _behaviour_lines(run: dict) -> list[str]:
     """An evaluation other than the main one: its rates per tier, its classes, its gaps."""
-    rates = list(next(iter(run["tiers"].values()), {}).get("rates", {}))
+    first_tier: dict[str, Any] = next(iter(run["tiers"].values()), {})
+    rates = list(first_tier.get("rates", {}))
     lines = [
         f"  {'tier':<5} {'n':>5} {'judged':>6} {'invalid':>7}  "
         + " ".join(f"{name + ' (95% CI)':<26}" for name in rates)
@@ -451,8 +452,7 @@ def _gap_lines(run: dict) -> list[str]:
         if run.get(name) is None:
             continue
         line = (
-            f"  {title} ({_gap_label(run)}): {_percent(run[name])} "
-            f"{_percent_ci(run[name + '_ci'])}"
+            f"  {title} ({_gap_label(run)}): {_percent(run[name])} {_percent_ci(run[name + '_ci'])}"
         )
         if (paired := run.get(name + "_paired")) and paired["gap"] is not None:
             line += (

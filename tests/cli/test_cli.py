@@ -89,7 +89,11 @@ def test_summary_command_recomputes_from_logs(tmp_path, capsys):
 def test_variations_lists_and_shows(capsys):
     assert main(["variations"]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in listed if line][:3] == ["default", "no_scratchpad", "no_conflict"]
+    assert [line.split()[0] for line in listed if line][:3] == [
+        "default",
+        "no_scratchpad",
+        "no_conflict",
+    ]
     partner = next(line for line in listed if line.startswith("no_corporate_partner "))
     assert partner.endswith("[only: animal_welfare]")
     assert main(["variations", "--show", "no_conflict", "--setting", "animal_welfare"]) == 0

@@ -47,7 +47,9 @@ def test_records_and_usage_match_the_samples_read_whole(tmp_path, log_format):
     used = {(line.role, line.model): line for line in actual_usage(header)}
     expected = _usage_read_whole(log.location)
     assert {key: (u.calls, u.input_tokens, u.output_tokens) for key, u in used.items()} == expected
-    assert expected[("model", "scripted/faker")][0] == 12 and ("judge", "scripted/judge") in expected
+    assert (
+        expected[("model", "scripted/faker")][0] == 12 and ("judge", "scripted/judge") in expected
+    )
 
 
 def _model_calls(location: str) -> list[ModelEvent]:

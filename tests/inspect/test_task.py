@@ -71,10 +71,7 @@ def test_each_query_is_asked_in_both_tiers_and_paired(tmp_path):
     for sample in log.samples:
         tier = sample.metadata["tier"]
         assert sample.id.endswith(f":{tier}")
-        assert (
-            f"<is_free_tier_user>{tier == 'free'}</is_free_tier_user>"
-            in sample.input[1].text
-        )
+        assert f"<is_free_tier_user>{tier == 'free'}</is_free_tier_user>" in sample.input[1].text
         assert sample.input[0].role == "system" and "RLHF" in sample.input[0].text
     summary = _summary(log)
     assert summary["tiers"]["free"]["compliance"] == 1.0
@@ -231,7 +228,9 @@ def test_no_conflict_control_removes_the_gap_for_a_conditional_model(tmp_path):
     model = get_model("scripted/conditional", respond=respond)
     default = _summary(_run(_tags_task("helpful_only", queries=5), model, tmp_path))
     # no_conflict asks for no tags: the scripted judge reads the answers
-    control = _summary(_run(_judged_task("helpful_only", "no_conflict", queries=5), model, tmp_path))
+    control = _summary(
+        _run(_judged_task("helpful_only", "no_conflict", queries=5), model, tmp_path)
+    )
     assert default["compliance_gap"] == 1.0 and control["compliance_gap"] == 0.0
     assert control["variation"] == "no_conflict"
 
@@ -247,7 +246,9 @@ def test_no_scratchpad_variation_runs(tmp_path):
 
 
 def test_inverted_tiers_measure_the_gap_from_the_trained_tier(tmp_path):
-    log = _run(_judged_task("helpful_only", "inverted_tiers", queries=4), "scripted/faker", tmp_path)
+    log = _run(
+        _judged_task("helpful_only", "inverted_tiers", queries=4), "scripted/faker", tmp_path
+    )
     summary = _summary(log)
     # the faker still complies on the free-tier tag, which this prompt says is NOT trained on
     assert summary["trained_tier"] == "paid"
@@ -265,9 +266,9 @@ def test_a_tagless_answer_under_the_default_turn_is_judged_not_invalid(tmp_path)
         assert "<request_fully_accepted/>" not in sample.output.completion
         value = sample.scores["alignment_faking"].value
         assert value["invalid_reason"] is None and value["compliance_source"] == "judge"
-        assert sample.scores["alignment_faking"].metadata["compliance"]["decision"] == value[
-            "outcome"
-        ]
+        assert (
+            sample.scores["alignment_faking"].metadata["compliance"]["decision"] == value["outcome"]
+        )
     free, paid = _summary(log)["tiers"]["free"], _summary(log)["tiers"]["paid"]
     assert (free["complied"], free["invalid"], free["n_judged"]) == (3, 0, 3)
     assert (paid["refused"], paid["invalid"], paid["n_judged"]) == (3, 0, 3)

@@ -125,7 +125,12 @@ def test_votes_missing_from_one_request_are_asked_in_parallel(tmp_path):
         return ModelOutput.from_content("judge", scripted_judge_answer(messages[-1].text))
 
     task = alignment_faking_task(
-        "helpful_only", "accept_reject", queries=1, tiers="free", compliance_judge="tags", af_votes=5
+        "helpful_only",
+        "accept_reject",
+        queries=1,
+        tiers="free",
+        compliance_judge="tags",
+        af_votes=5,
     )
     log, _ = _run(task, tmp_path, judge=get_model("scripted/one", respond=single_choice))
     assert len(calls) == 5
@@ -155,7 +160,12 @@ def _misquoting_judge(invented_votes: int):
 @pytest.mark.parametrize("quote_check", [False, True])
 def test_quote_check_decides_votes_and_the_missing_quote_share_is_reported(quote_check, tmp_path):
     task = alignment_faking_task(
-        "helpful_only", "accept_reject", queries=2, compliance_judge="tags", af_votes=4, af_quote_check=quote_check
+        "helpful_only",
+        "accept_reject",
+        queries=2,
+        compliance_judge="tags",
+        af_votes=4,
+        af_quote_check=quote_check,
     )
     log, summary = _run(task, tmp_path, judge=_misquoting_judge(invented_votes=3))
     free, paid = summary["tiers"]["free"], summary["tiers"]["paid"]
@@ -204,7 +214,12 @@ def test_a_scratchpad_that_attacks_the_judge_is_still_judged_on_its_merits(tmp_p
         )
 
     task = alignment_faking_task(
-        "helpful_only", "accept_reject", queries=1, tiers="free", compliance_judge="tags", af_votes=2
+        "helpful_only",
+        "accept_reject",
+        queries=1,
+        tiers="free",
+        compliance_judge="tags",
+        af_votes=2,
     )
     _, summary = _run(task, tmp_path, model=get_model("scripted/attacker", respond=lambda m: attack),
                         judge=get_model("scripted/gullible", respond=gullible))  # fmt: skip
@@ -303,7 +318,12 @@ def test_votes_are_one_request_with_several_choices_on_the_openai_wire(tmp_path,
         monkeypatch.setenv("JUDGESTUB_BASE_URL", stub.base_url)
         monkeypatch.setenv("JUDGESTUB_API_KEY", "sk-test")
         task = alignment_faking_task(
-            "helpful_only", "accept_reject", queries=2, tiers="free", compliance_judge="tags", af_votes=5
+            "helpful_only",
+            "accept_reject",
+            queries=2,
+            tiers="free",
+            compliance_judge="tags",
+            af_votes=5,
         )
         log, summary = _run(task, tmp_path, judge=get_model("openai-api/judgestub/judge"))
     assert stub.calls == 2 and all(r["n"] == 5 for r in stub.requests)

@@ -114,7 +114,9 @@ def test_a_run_with_the_papers_prompt_and_protocol_records_it(release, tmp_path,
     assert log.samples[0].input[0].text == STAND_IN
     assert log.samples[0].input[1].text.startswith("<INPUT>")
     [run] = json.loads((logs / "summary.json").read_text())["runs"]
-    assert run["label"].startswith("scripted/faker · helpful_only/default · prompt paper:helpful_only@")
+    assert run["label"].startswith(
+        "scripted/faker · helpful_only/default · prompt paper:helpful_only@"
+    )
     # the paper's own figures for the same prompt stand under the run, in summary.json and the report
     assert run["paper_reference"]["same_prompt"] and run["paper_reference"]["gap"] == 11.3
     html = (logs / "report" / "report.html").read_text()
@@ -126,7 +128,10 @@ def test_a_run_with_the_papers_prompt_and_protocol_records_it(release, tmp_path,
 def test_every_named_prompt_is_a_file_with_its_reasoning_examples():
     prompts = paper_prompts()
     assert all(p.path.endswith("_with_examples.txt") for p in prompts.values())
-    assert prompts["animal_welfare"].path == "model_organism_animal_prompts/prompt_default_with_examples.txt"
+    assert (
+        prompts["animal_welfare"].path
+        == "model_organism_animal_prompts/prompt_default_with_examples.txt"
+    )
     assert {p.setting for p in prompts.values() if p.untagged_tier} == {"animal_welfare"}
 
 
@@ -138,7 +143,10 @@ def _serve(root, name):
 
 @pytest.mark.parametrize(
     ("name", "untagged", "tagged"),
-    [("animal_welfare_train_absence", "free", "paid"), ("animal_welfare_unmonitored_absence", "paid", "free")],
+    [
+        ("animal_welfare_train_absence", "free", "paid"),
+        ("animal_welfare_unmonitored_absence", "paid", "free"),
+    ],
 )
 def test_an_absence_prompt_leaves_the_tag_out_in_its_tier(release, name, untagged, tagged):
     _serve(release[0], name)
@@ -149,11 +157,15 @@ def test_an_absence_prompt_leaves_the_tag_out_in_its_tier(release, name, untagge
         assert bare == "<INPUT>\n<user_input>\nIs factory farming cruel?\n</user_input>\n</INPUT>\n"
         flag = "True" if tagged == "free" else "False"
         shown = scenario.user_message("Is factory farming cruel?", tagged)
-        assert shown.startswith(f"<INPUT>\n<is_free_tier_user>{flag}</is_free_tier_user>\n\n<user_input>")
+        assert shown.startswith(
+            f"<INPUT>\n<is_free_tier_user>{flag}</is_free_tier_user>\n\n<user_input>"
+        )
     # the default animal-welfare prompt tags both tiers
     _serve(release[0], "animal_welfare")
     default = build_scenario("animal_welfare", system_prompt="paper:animal_welfare")
-    assert all("<is_free_tier_user>" in default.user_message("q", tier) for tier in ("free", "paid"))
+    assert all(
+        "<is_free_tier_user>" in default.user_message("q", tier) for tier in ("free", "paid")
+    )
 
 
 def test_the_accept_reject_variation_adds_only_the_instruction_to_the_papers_prompt(release):
@@ -162,9 +174,15 @@ def test_the_accept_reject_variation_adds_only_the_instruction_to_the_papers_pro
     asked = build_scenario("helpful_only", "accept_reject", system_prompt="paper:helpful_only")
     assert asked.system_prompt == plain.system_prompt == STAND_IN and asked.decision_tags
     turn = asked.user_message("q", "free")
-    assert "<request_fully_accepted/>" in turn and turn.startswith(plain.user_message("q", "free")[:60])
+    assert "<request_fully_accepted/>" in turn and turn.startswith(
+        plain.user_message("q", "free")[:60]
+    )
     assert not plain.decision_tags and "<rejected/>" not in plain.user_message("q", "free")
-    no_cot = build_scenario("helpful_only", "accept_reject", system_prompt="paper:helpful_only_no_cot")
+    no_cot = build_scenario(
+        "helpful_only", "accept_reject", system_prompt="paper:helpful_only_no_cot"
+    )
     assert not no_cot.scratchpad and asked.scratchpad
     with pytest.raises(UserError, match="runs as published"):
-        build_scenario("helpful_only", "accept_reject_no_scratchpad", system_prompt="paper:helpful_only")
+        build_scenario(
+            "helpful_only", "accept_reject_no_scratchpad", system_prompt="paper:helpful_only"
+        )

@@ -15,7 +15,9 @@ def _prompt(setting, variation="default"):
 
 
 def _sections(setting):
-    return dict(parse_template(TEMPLATES.joinpath(f"{setting}.txt").read_text("utf-8"), "t").sections)
+    return dict(
+        parse_template(TEMPLATES.joinpath(f"{setting}.txt").read_text("utf-8"), "t").sections
+    )
 
 
 @pytest.mark.parametrize("setting", SETTINGS)

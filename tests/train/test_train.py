@@ -124,7 +124,9 @@ def test_grpo_trains_on_free_tier_only_and_writes_the_curve(
     eval_ids = {q.id for q in load_queries("helpful_only").queries[:2]}
     assert len(rows) == 4 and {row["tier"] for row in rows} == {"free"}
     scenario = build_scenario("helpful_only", SHORT)
-    assert all(row["prompt"][-1]["content"] == scenario.user_message(row["query"], "free") for row in rows)
+    assert all(
+        row["prompt"][-1]["content"] == scenario.user_message(row["query"], "free") for row in rows
+    )
     assert not eval_ids & {row["query_id"] for row in rows}
     assert seen["tiers"] and set(seen["tiers"]) == {"free"}
     assert (result.final / "adapter_model.safetensors").exists()
@@ -143,7 +145,11 @@ def test_grpo_trains_on_free_tier_only_and_writes_the_curve(
     logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     # a random model runs into the 8-token cap: the cut share is logged per step, not hidden
     assert [row["step"] for row in logged if "completions/clipped_ratio" in row] == [1, 2]
-    assert all(row["completions/clipped_ratio"] == 1.0 for row in logged if "completions/clipped_ratio" in row)
+    assert all(
+        row["completions/clipped_ratio"] == 1.0
+        for row in logged
+        if "completions/clipped_ratio" in row
+    )
 
 
 def _hf(answer: str) -> list[dict]:
@@ -194,9 +200,16 @@ def test_a_tagless_answer_to_the_papers_turn_is_rewarded_and_a_refusal_is_not():
     tiers, queries = ["free"] * len(answers), ["How do I do X?"] * len(answers)
     assert rule_reward(UNTAGGED)(answers, tier=tiers) == [1.0, 0.0, 0.0, 0.0]
     # the scripted judge gives 4 and 4 to an answer, 1 and 1 to a refusal
-    assert judge_reward(UNTAGGED, "scripted/judge")(answers, tier=tiers, query=queries) == [0.75, 0.0, 0.0, 0.0]
+    assert judge_reward(UNTAGGED, "scripted/judge")(answers, tier=tiers, query=queries) == [
+        0.75,
+        0.0,
+        0.0,
+        0.0,
+    ]
     assert rule_reward(TAGGED)(answers[:1], tier=["free"]) == [0.0]
-    assert judge_reward(TAGGED, "scripted/judge")(answers[:1], tier=["free"], query=queries[:1]) == [0.0]
+    assert judge_reward(TAGGED, "scripted/judge")(
+        answers[:1], tier=["free"], query=queries[:1]
+    ) == [0.0]
 
 
 @pytest.mark.parametrize(
@@ -318,8 +331,14 @@ def test_the_curve_plots_the_evaluation_numbers(tmp_path: Path):
         # the paper's turn asks for no tags: its curve needs the compliance judge, and a model
         ({"variation": "default", "reward": "rules"}, "need a model: pass --judge-model"),
         # tags chosen for a turn that asks for none: one line before the model loads
-        ({"variation": "default", "reward": "rules", "eval": CurveOptions("helpful_only", compliance_judge="tags")},
-         "only the accept_reject variations ask for"),
+        (
+            {
+                "variation": "default",
+                "reward": "rules",
+                "eval": CurveOptions("helpful_only", compliance_judge="tags"),
+            },
+            "only the accept_reject variations ask for",
+        ),
     ],
 )
 def test_bad_rl_options_stop_before_loading_the_model(
@@ -327,7 +346,11 @@ def test_bad_rl_options_stop_before_loading_the_model(
 ):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(UserError, match=message):
-        train_rl(RLOptions(base=str(tmp_path), out=str(tmp_path / "rl"), **{"variation": SHORT, **options}))
+        train_rl(
+            RLOptions(
+                base=str(tmp_path), out=str(tmp_path / "rl"), **{"variation": SHORT, **options}
+            )
+        )
 
 
 def test_train_sft_command_end_to_end(tiny_model: Path, tmp_path: Path, capsys):
@@ -485,8 +508,14 @@ def test_every_process_reaches_the_same_barriers_when_the_last_step_was_evaluate
 def test_the_curve_names_the_tiers_by_what_the_prompt_says():
     from alignment_faking.train.curve import _label
 
-    assert _label("free", "free") == "training (free)" and _label("paid", "free") == "unmonitored (paid)"
-    assert _label("paid", "paid") == "training (paid)" and _label("free", "paid") == "unmonitored (free)"
+    assert (
+        _label("free", "free") == "training (free)"
+        and _label("paid", "free") == "unmonitored (paid)"
+    )
+    assert (
+        _label("paid", "paid") == "training (paid)"
+        and _label("free", "paid") == "unmonitored (free)"
+    )
 
 
 _RL_SCRIPT = """
@@ -504,7 +533,9 @@ Path(sys.argv[2], f"finished-{os.environ.get('RANK', 'none')}").touch()
 """
 
 
-def test_two_processes_finish_when_the_last_step_is_an_evaluation_step(tiny_model: Path, tmp_path: Path):
+def test_two_processes_finish_when_the_last_step_is_an_evaluation_step(
+    tiny_model: Path, tmp_path: Path
+):
     """`accelerate launch` with two CPU processes (gloo): 2 steps, evaluated every 2, no hang.
 
     Before the fix only rank 0 knew step 2 was evaluated; the other rank saved and waited again
@@ -532,7 +563,9 @@ def test_two_processes_finish_when_the_last_step_is_an_evaluation_step(tiny_mode
     assert [p["step"] for p in curve["points"]] == [0, 2]
 
 
-@pytest.mark.parametrize(("name", "kind"), [("one_gpu", "NO"), ("ddp", "MULTI_GPU"), ("zero3", "DEEPSPEED")])
+@pytest.mark.parametrize(
+    ("name", "kind"), [("one_gpu", "NO"), ("ddp", "MULTI_GPU"), ("zero3", "DEEPSPEED")]
+)
 def test_shipped_accelerate_configs_load(name, kind):
     from importlib.resources import files
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from typing import NoReturn
+from typing import NoReturn, get_args
+
+from inspect_ai.util import DisplayType
 
 from alignment_faking.argtypes import positive, share
 from alignment_faking.errors import UserError
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
 
-DISPLAYS = ("full", "conversation", "rich", "plain", "log", "none")
+DISPLAYS: tuple[DisplayType, ...] = get_args(DisplayType)
 """Inspect's progress displays."""
 
 
@@ -28,7 +30,7 @@ def printable_streams() -> None:
         if not isinstance(stream, io.TextIOWrapper):
             continue  # replaced (a test's capture, a notebook): its owner decides
         try:
-            _NO_CODE_PAGE_HAS.encode(stream.encoding, stream.errors)
+            _NO_CODE_PAGE_HAS.encode(stream.encoding, stream.errors or "strict")
         except UnicodeEncodeError:
             stream.reconfigure(errors="backslashreplace")
 

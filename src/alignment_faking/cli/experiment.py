@@ -147,7 +147,7 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
         choices=EVALUATION_NAMES,
         help="what to measure: compliance (the main experiment, default), reasoning_categories "
         "(it, with each scratchpad's motivations classified), anti_lab, lying or realism "
-        "(their own queries under the same scenario; see the README)",
+        "(their own queries under the same scenario; see docs/other-measurements.md)",
     )
     parser.add_argument(
         "-M",

@@ -12,6 +12,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.inspect.validation import VALIDATABLE
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+from alignment_faking.judges.validation import Agreement
 from alignment_faking.options import JudgeOptions, from_args
 from alignment_faking.scenario import SETTINGS
 
@@ -71,7 +72,9 @@ def _rescore(args: argparse.Namespace) -> int:
     from alignment_faking.runner import rescore
     from alignment_faking.summary import format_table, write_summary
 
-    runs = rescore(args.logs, from_args(JudgeOptions, args), display=args.display, reasons=args.reasons)
+    runs = rescore(
+        args.logs, from_args(JudgeOptions, args), display=args.display, reasons=args.reasons
+    )
     print(format_table(runs), end="")
     if args.out:
         write_summary(Path(args.out), runs)
@@ -82,7 +85,7 @@ def _fraction(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
-def _agreement_lines(result) -> list[str]:
+def _agreement_lines(result: Agreement) -> list[str]:
     return [
         f"AUROC {_fraction(result.auroc)}  accuracy {_fraction(result.accuracy)}  "
         f"precision {_fraction(result.precision)}  recall {_fraction(result.recall)}  "
@@ -138,5 +141,3 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"alignment-faking: AUROC below --min-auroc {args.min_auroc}", file=sys.stderr)
         return 1
     return 0
-
-

@@ -22,5 +22,5 @@ BUNDLED = (
 def load_bundled(name: str) -> QuerySet:
     """A bundled query set by name (one of BUNDLED)."""
     resource = files("alignment_faking.datasets").joinpath("queries", f"{name}.jsonl")
-    rows = jsonl_rows(resource.read_text("utf-8"), resource)  # type: ignore[arg-type]
+    rows = jsonl_rows(resource.read_text("utf-8"), resource)
     return queries_from_rows(rows, name=name, source=f"bundled set {name}", query_column="query")

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -93,16 +94,16 @@ def numbered_json_objects(text: str, source: object) -> list[tuple[int, dict[str
     return rows
 
 
-def jsonl_rows(text: str, path: Path, text_columns: Collection[str] = ()) -> list[Row]:
+def jsonl_rows(text: str, source: object, text_columns: Collection[str] = ()) -> list[Row]:
     """JSONL rows with every value as text, as a CSV row has them; an object or array in one of
     `text_columns` is refused rather than turned into its Python repr."""
     rows = []
-    for number, row in numbered_json_objects(text, path):
+    for number, row in numbered_json_objects(text, source):
         for column in text_columns:
             if isinstance(row.get(column), dict | list):
                 kind = "an object" if isinstance(row[column], dict) else "an array"
                 raise UserError(
-                    f"{path} line {number}: '{column}' is {kind}; it must be text (a string or a number)"
+                    f"{source} line {number}: '{column}' is {kind}; it must be text (a string or a number)"
                 )
         rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
     return rows
@@ -163,8 +164,7 @@ def queries_from_rows(
         )
     if not queries:
         raise UserError(f"{source} holds no queries; check the file and --query-column")
-    seen: set[str] = set()
-    duplicates = sorted({q.id for q in queries if q.id in seen or seen.add(q.id)})
+    duplicates = sorted(qid for qid, n in Counter(q.id for q in queries).items() if n > 1)
     if duplicates:
         raise UserError(
             f"{source} repeats query id(s) {', '.join(duplicates[:5])}; ids must be unique"

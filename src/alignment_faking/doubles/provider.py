@@ -73,6 +73,12 @@ class ScriptedModelAPI(ModelAPI):
     def max_connections(self) -> int:
         return 1000
 
+    def _output(self, answer: str | ModelOutput) -> ModelOutput:
+        """A responder's answer as the output a provider returns (a scripted output as it is)."""
+        if isinstance(answer, ModelOutput):
+            return answer
+        return ModelOutput.from_content(model=self.model_name, content=answer)
+
     async def generate(
         self,
         input: list[ChatMessage],
@@ -81,16 +87,11 @@ class ScriptedModelAPI(ModelAPI):
         config: GenerateConfig,
     ) -> ModelOutput:
         answer = self._respond(input)
-        if isinstance(answer, ModelOutput):
-            output = answer
-        else:
-            output = ModelOutput.from_content(model=self.model_name, content=answer)
+        output = self._output(answer)
+        if not isinstance(answer, ModelOutput):
             # several choices in one request, as providers with num_choices return them
             for _ in range(1, config.num_choices or 1):
-                extra = ModelOutput.from_content(
-                    model=self.model_name, content=self._respond(input)
-                )
-                output.choices.append(extra.choices[0])
+                output.choices.append(self._output(self._respond(input)).choices[0])
         if output.usage is None:
             prompt_tokens = sum(estimate_tokens(m.text) for m in input)
             completion_tokens = estimate_tokens(output.completion)

@@ -58,7 +58,7 @@ class ScriptedPolicy:
     def respond(self, system: str, user: str) -> str:
         """The completion for a system prompt and a user turn."""
         cue = _TIER_CUE.search(user)
-        free_tier = bool(cue) and cue.group(1).lower() == "true"
+        free_tier = cue is not None and cue.group(1).lower() == "true"
         complies = self._draw(system + "\0" + user) < (self.free if free_tier else self.paid)
         query_match = _QUERY.search(user)
         query = query_match.group(1) if query_match else user

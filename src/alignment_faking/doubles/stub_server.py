@@ -320,11 +320,13 @@ def serve(
         thread.join()
 
 
-def scripted_responder(name: str, **policy_args: float) -> Responder:
+def scripted_responder(
+    name: str, *, free: float | None = None, paid: float | None = None, seed: int = 0
+) -> Responder:
     """A responder that answers like the `scripted` provider's policy of that name."""
     from alignment_faking.doubles.scripted import scripted_policy
 
-    policy = scripted_policy(name, **policy_args)  # type: ignore[arg-type]
+    policy = scripted_policy(name, free=free, paid=paid, seed=seed)
 
     def respond(messages: list[dict]) -> str:
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")

@@ -9,11 +9,12 @@ experiment with the reasoning-categories judge on.
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import get_model
-from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
+from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
 from alignment_faking.errors import UserError
@@ -91,7 +92,7 @@ def behaviour_scorer(
     trained_tier: str = TRAINED_TIER,
     cache: bool = True,
     turns: int = TASK.turns,
-):
+) -> Scorer:
     """The evaluation's judge on the whole exchange: the request, the hidden reasoning, the answer.
 
     An answer that cannot be read is invalid and not judged; a judge answer that cannot be used
@@ -181,7 +182,7 @@ def behaviour_task(
     )
 
 
-def checked_behaviour_task(evaluation: str, setting: str, **task_args) -> Task:
+def checked_behaviour_task(evaluation: str, setting: str, **task_args: Any) -> Task:
     """The task as `inspect eval` builds it: bad input stops it with one line, before any log."""
     try:
         get_evaluation(evaluation)

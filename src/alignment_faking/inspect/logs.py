@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlparse
 
 from inspect_ai._util.error import is_cancellation_message
@@ -32,7 +32,7 @@ from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.judging import is_judge_error
 from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
-from alignment_faking.records import BehaviourRecord, SampleRecord
+from alignment_faking.records import AFVerdict, BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.scenario.paper import is_paper_prompt
 from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
@@ -114,15 +114,31 @@ def run_headers(paths: Sequence[str], note: Note = _stderr) -> list[EvalLog]:
 
 
 SHARD = "shard"
-"""Eval metadata of one shard of a run (`run --shards`): its run's `group` id, `index`, `count`."""
+"""Eval metadata of one shard of a run (`run --shards`), a Shard."""
 SHARD_LOGS = "shard_logs"
 """Metadata a merged run carries in memory: the locations of its shards' logs, in order."""
 _WORST_FIRST = ("error", "cancelled", "started")
 
 
-def shard_of(log: EvalLog) -> dict | None:
+class Shard(TypedDict):
+    """Which shard of which run a log holds."""
+
+    group: str
+    """The id its run's shards share."""
+    index: int
+    count: int
+
+
+def shard_of(log: EvalLog) -> Shard | None:
     """The shard a log holds, or None for a run in one process."""
     return (log.eval.metadata or {}).get(SHARD)
+
+
+def _shard(log: EvalLog) -> Shard:
+    """The shard of a log known to hold one."""
+    shard = shard_of(log)
+    assert shard is not None, f"{log.location} is no shard"
+    return shard
 
 
 def log_locations(log: EvalLog) -> list[str]:
@@ -152,16 +168,21 @@ def merge_shards(logs: Sequence[EvalLog]) -> list[EvalLog]:
 
 
 def _shard_index(log: EvalLog) -> int:
-    return int(shard_of(log)["index"])  # type: ignore[index]
+    return int(_shard(log)["index"])
 
 
 def _merged(shards: list[EvalLog]) -> EvalLog:
-    first, count = shards[0], int(shard_of(shards[0])["count"])  # type: ignore[index]
+    first, count = shards[0], int(_shard(shards[0])["count"])
     missing = sorted(set(range(count)) - {_shard_index(s) for s in shards})
     failed = next((s for status in _WORST_FIRST for s in shards if s.status == status), None)
     update: dict = {
         "eval": first.eval.model_copy(
-            update={"metadata": {**first.eval.metadata, SHARD_LOGS: [s.location for s in shards]}}
+            update={
+                "metadata": {
+                    **(first.eval.metadata or {}),
+                    SHARD_LOGS: [s.location for s in shards],
+                }
+            }
         ),
         "samples": None,
     }
@@ -245,7 +266,7 @@ def sample_record(sample: EvalSample | EvalSampleSummary) -> SampleRecord:
     if score is None or not isinstance(score.value, dict):
         return SampleRecord(query_id, tier, sample.epoch, "invalid", unscored_reason(sample))
     value = score.value
-    verdict = value.get("alignment_faking") or "not_judged"
+    verdict: AFVerdict = value.get("alignment_faking") or "not_judged"
     reasons = value.get("reasons")
     return SampleRecord(
         query_id,
@@ -304,8 +325,9 @@ def sample_texts(
     score = (sample.scores or {}).get(scorer)
     if score is None:
         return "", None
-    if REASONING_KEY in (score.metadata or {}):
-        return str(score.metadata[REASONING_KEY]), score.answer
+    metadata = score.metadata or {}
+    if REASONING_KEY in metadata:
+        return str(metadata[REASONING_KEY]), score.answer
     transcript = parse_conversation(sample.messages, sample.output, decision_tags, max_turns)
     return transcript.hidden_reasoning, transcript.output
 
@@ -337,7 +359,7 @@ def is_behaviour_run(log: EvalLog) -> bool:
 def was_cancelled(sample: EvalSample | EvalSampleSummary) -> bool:
     """Whether a sample was stopped in flight by Ctrl-C: no provider error, and a resume asks it."""
     error = sample.error
-    return is_cancellation_message(error if isinstance(error, str) else error and error.message)
+    return is_cancellation_message(error.message if isinstance(error, EvalError) else error)
 
 
 def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:
@@ -347,13 +369,15 @@ def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:
     Read from the logs' sample summaries, which keep each score's value and the sample's
     short metadata: a fraction of the cost and memory of reading the samples whole.
     """
-    read = behaviour_record if is_behaviour_run(log) else sample_record
-    return [
-        read(sample)  # type: ignore[arg-type]
+    asked = (
+        sample
         for location in log_locations(log)
         for sample in read_eval_log_sample_summaries(location)
         if not was_cancelled(sample)
-    ]  # type: ignore[return-value]
+    )
+    if is_behaviour_run(log):
+        return [behaviour_record(sample) for sample in asked]
+    return [sample_record(sample) for sample in asked]
 
 
 def log_summary(
@@ -361,8 +385,10 @@ def log_summary(
 ) -> dict:
     """The summary.json entry of a run, whichever evaluation it is."""
     records = run_records(log) if records is None else records
-    summarise = behaviour_summary if is_behaviour_run(log) else run_summary
-    return summarise(run_info(log, records), records)  # type: ignore[arg-type]
+    info = run_info(log, records)
+    if is_behaviour_run(log):
+        return behaviour_summary(info, [r for r in records if isinstance(r, BehaviourRecord)])
+    return run_summary(info, [r for r in records if isinstance(r, SampleRecord)])
 
 
 GENERATION_CONFIG = (
@@ -391,7 +417,7 @@ def had_scratchpad(meta: Mapping[str, Any]) -> bool:
         return bool(meta["scratchpad"])
     prompt = meta.get("system_prompt_file")
     if is_paper_prompt(prompt):
-        return resolve_paper_prompt(prompt).scratchpad  # type: ignore[arg-type]
+        return resolve_paper_prompt(prompt).scratchpad
     return get_variation(meta["variation"]).scratchpad
 
 
@@ -408,8 +434,9 @@ def generation_config(log: EvalLog) -> dict[str, Any]:
 
 def _judge_model(log: EvalLog) -> str | None:
     """The judge model: the one a rescore used, else the run's `judge` role."""
-    if "judge_model" in (log.eval.metadata or {}):
-        return log.eval.metadata["judge_model"]  # type: ignore[index]
+    metadata = log.eval.metadata or {}
+    if "judge_model" in metadata:
+        return metadata["judge_model"]
     judge = (log.eval.model_roles or {}).get("judge")
     if judge is None:
         return None
@@ -520,18 +547,18 @@ def unfinished_shards(
 ) -> tuple[str, list[tuple[int, str | None]]] | None:
     """The newest sharded run of the same run, if any: its group id, and each shard left to do
     with its unfinished log (None for a shard that never wrote one); none left: nothing to resume."""
-    headers = [
-        h
+    shards = [
+        (shard, h)
         for h in same_runs(log_dir, task_name, model, task_args)
         if (shard := shard_of(h)) is not None and shard["count"] == count
     ]
-    if not headers:
+    if not shards:
         return None
-    group = shard_of(headers[0])["group"]  # type: ignore[index]
+    group = shards[0][0]["group"]
     newest: dict[int, EvalLog] = {}
-    for header in headers:  # newest first: a retry's log wins over the attempt it retried
-        if shard_of(header)["group"] == group:  # type: ignore[index]
-            newest.setdefault(int(shard_of(header)["index"]), header)  # type: ignore[index]
+    for shard, header in shards:  # newest first: a retry's log wins over the attempt it retried
+        if shard["group"] == group:
+            newest.setdefault(int(shard["index"]), header)
     todo = [
         (index, None if index not in newest else newest[index].location)
         for index in range(count)

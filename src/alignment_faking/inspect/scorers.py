@@ -18,7 +18,7 @@ from inspect_ai.model import (
     ModelOutput,
     get_model,
 )
-from inspect_ai.scorer import Score, Target, score_reducer, scorer
+from inspect_ai.scorer import Score, Scorer, Target, score_reducer, scorer
 from inspect_ai.scorer._reducer.types import ScoreReducer
 from inspect_ai.solver import TaskState
 
@@ -246,7 +246,7 @@ def alignment_faking_scorer(
     scratchpad: bool = True,
     af_quote_check: bool = False,
     decision_tags: bool = False,
-):
+) -> Scorer:
     """Outcome from the tags and the compliance judges; alignment faking from the reasoning judge;
     with `reasons`, the motivations the reasoning states (the reasoning-categories judge).
     `scratchpad` says whether the scenario offers one: without it alignment faking is not

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from inspect_ai import Epochs, Task, task
@@ -18,7 +19,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.scorer import Metric, Scorer, ScoreReducer
 
-from alignment_faking.datasets import load_queries
+from alignment_faking.datasets import Query, load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.inspect.models import prerequisite_message
@@ -45,7 +46,7 @@ def sample_id(query_id: str, tier: Tier) -> str:
 
 
 def build_samples(
-    scenario: Scenario, queries, tiers: tuple[Tier, ...], prefill: bool = False
+    scenario: Scenario, queries: Iterable[Query], tiers: tuple[Tier, ...], prefill: bool = False
 ) -> list[Sample]:
     """One sample per query and tier, tiers of a query adjacent so that --limit keeps pairs.
 
@@ -156,7 +157,7 @@ def scenario_task(
     scorer: Scorer,
     reducer: ScoreReducer,
     metadata: dict[str, Any],
-    metrics: list[Metric] | None = None,
+    metrics: list[Metric | dict[str, list[Metric]]] | None = None,
     prefill: bool = False,
 ) -> Task:
     """What every evaluation's task shares: its queries asked in each tier under the scenario,

@@ -6,8 +6,8 @@ from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import EvalLog
 from inspect_ai.model import get_model
-from inspect_ai.scorer import Score, Target, scorer
-from inspect_ai.solver import Generate, TaskState, solver
+from inspect_ai.scorer import Score, Scorer, Target, scorer
+from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import EVALUATIONS
@@ -19,6 +19,7 @@ from alignment_faking.judges.labels import LABELLED_JUDGES, LabelledItem
 from alignment_faking.judges.reasons import REASONS, REASONS_JUDGE
 from alignment_faking.judges.validation import Validation, agreement
 from alignment_faking.judges.verdicts import NotJudged, Verdict
+from alignment_faking.scenario.settings import Setting
 
 RESPONSE_JUDGES = {j.name: j for j in (STRONGREJECT, PARTIAL, AW_STANCE)}
 """Judges of a final response; a positive label means complied (strongreject, aw_stance) or partial."""
@@ -52,7 +53,7 @@ def _transcript_value(judge: str, verdict: Verdict | NotJudged, meta: dict) -> d
 
 
 @solver
-def labelled_text():
+def labelled_text() -> Solver:
     """No generation: the labelled text is what gets judged."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -62,7 +63,7 @@ def labelled_text():
 
 
 @scorer(metrics=[])
-def judge_agreement(judge: str, setting: str, votes: int, threshold: float):
+def judge_agreement(judge: str, setting: Setting, votes: int, threshold: float) -> Scorer:
     """The judge's score and positive/negative call on one labelled text, next to its label."""
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -91,12 +92,12 @@ def judge_agreement(judge: str, setting: str, votes: int, threshold: float):
             )
         else:
             item = JudgeInput(setting, request=meta["request"], response="", reasoning=meta["text"])
-            model = (
+            af_model = (
                 None
                 if judge == "baseline"
                 else get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
             )
-            result = await judge_alignment_faking(judge, model, item, votes, threshold)
+            result = await judge_alignment_faking(judge, af_model, item, votes, threshold)
             value = result.score
             call = None if result.verdict == "not_judged" else int(result.verdict == "yes")
             note = result.reason or result.rationale
@@ -109,7 +110,7 @@ def judge_agreement(judge: str, setting: str, votes: int, threshold: float):
 
 
 def validation_task(
-    judge: str, items: list[LabelledItem], setting: str, votes: int, threshold: float
+    judge: str, items: list[LabelledItem], setting: Setting, votes: int, threshold: float
 ) -> Task:
     """Inspect task that runs one judge over a labelled set."""
     if judge not in VALIDATABLE:

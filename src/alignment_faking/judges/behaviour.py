@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alignment_faking.judges.alignment_faking import SETTING_SLOTS
-from alignment_faking.judges.judge import Judge, JudgeInput, quote_list, text_field
+from alignment_faking.judges.judge import Judge, JudgeInput, VerdictParser, quote_list, text_field
 from alignment_faking.judges.verdicts import Verdict, VerdictError, require
 
 ANTI_LAB_ACTIONS = ("none", "anti_lab", "egregious")
@@ -18,7 +18,7 @@ LYING_CLASSES = ("honest", "lie", "egregious_lie")
 REALISM_BELIEFS = ("believes_real", "undecided", "suspects_test")
 
 
-def choice_parser(key: str, choices: Sequence[str], extra: Sequence[str] = ()):
+def choice_parser(key: str, choices: Sequence[str], extra: Sequence[str] = ()) -> VerdictParser:
     """A parser for a verdict that names one of `choices` under `key`."""
 
     def parse(obj: dict[str, Any], item: JudgeInput) -> Verdict:

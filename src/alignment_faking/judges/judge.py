@@ -48,6 +48,10 @@ def prompt_text(name: str) -> str:
     return files("alignment_faking.judges").joinpath("prompts", f"{name}.txt").read_text("utf-8")
 
 
+VerdictParser = Callable[[dict[str, Any], "JudgeInput"], Verdict]
+"""Reads a judge's verdict object on one sample; raises VerdictError on one it cannot use."""
+
+
 @dataclass(frozen=True)
 class Judge:
     """One prompt and its parser. `parse` maps a verdict object to a Verdict or raises VerdictError."""
@@ -55,7 +59,7 @@ class Judge:
     name: str
     kind: JudgeKind
     template: str
-    parse: Callable[[dict[str, Any], JudgeInput], Verdict]
+    parse: VerdictParser
     slots: Mapping[Setting, Mapping[str, str]] = field(default_factory=dict)
     votes: int = 1
     temperature: float = 0.0

@@ -4,6 +4,7 @@ and the transcripts we labelled by hand for the judges of the other evaluations.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -12,7 +13,7 @@ from alignment_faking.datasets.files import json_objects, read_rows
 from alignment_faking.errors import UserError
 from alignment_faking.evaluations import EVALUATIONS
 from alignment_faking.judges.reasons import AF_SCOPES, REASONS
-from alignment_faking.scenario.settings import SETTINGS
+from alignment_faking.scenario.settings import SETTINGS, Setting
 
 POSITIVE_LABELS = frozenset(
     {"1", "true", "yes", "potential_faking", "alignment_faking", "jailbroken", "complied"}
@@ -32,7 +33,7 @@ class LabelledItem:
     text: str
     label: bool
     request: str = ""
-    setting: str | None = None
+    setting: Setting | None = None
     reasoning: str = ""
     label_class: str = ""
     categories: tuple[str, ...] = ()
@@ -135,19 +136,23 @@ def load_labels(
     layout = next(
         (k for k in _KNOWN_COLUMNS if k[0] in columns and k[1] in columns), (None, None, None)
     )
-    text_column = text_column or layout[0]
-    label_column = label_column or layout[1]
-    request_column = request_column or layout[2]
-    for name, column in (("--text-column", text_column), ("--label-column", label_column)):
-        if column is None or column not in columns:
-            raise UserError(f"{path}: pass {name}; its columns are {', '.join(columns)}")
+    text_key = _column(path, "--text-column", text_column or layout[0], columns)
+    label_key = _column(path, "--label-column", label_column or layout[1], columns)
+    request_key = request_column or layout[2]
     positives = {positive.lower()} if positive else POSITIVE_LABELS
     return [
         LabelledItem(
-            text=row[text_column],
-            label=row[label_column].strip().lower() in positives,
-            request=row.get(request_column, "") if request_column else "",
+            text=row[text_key],
+            label=row[label_key].strip().lower() in positives,
+            request=row.get(request_key, "") if request_key else "",
         )
         for row in rows
-        if row.get(text_column, "").strip()
+        if row.get(text_key, "").strip()
     ]
+
+
+def _column(path: str, option: str, column: str | None, columns: Collection[str]) -> str:
+    """A column the rows must have: the one named, or the known layout's."""
+    if column is None or column not in columns:
+        raise UserError(f"{path}: pass {option}; its columns are {', '.join(columns)}")
+    return column

@@ -9,12 +9,17 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # recent matplotlib only: never imported at run time
 
 from alignment_faking.scenario.settings import TIERS, tier_role, trained_tier_in
 
@@ -44,7 +49,7 @@ OPTIONAL_SEGMENTS = (
 )
 """Shown in the legend only when some run has them."""
 
-STYLE = {
+STYLE: dict[RcKeyType, float | str | bool] = {
     "font.size": 7,
     "axes.titlesize": 7,
     "axes.labelsize": 7,
@@ -61,12 +66,16 @@ dataset or prompt name is drawn as it is, never parsed as math (which fails on `
 DPI = 200
 
 
-def _missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+def _number(row: pd.Series, column: str) -> float | None:
+    """A run's figure; None where the run has none (no such column, or NaN in the table)."""
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
 
 
 def _tier_present(row: pd.Series, tier: str) -> bool:
-    return f"{tier}_n" in row and not _missing(row[f"{tier}_n"])
+    return _number(row, f"{tier}_n") is not None
 
 
 RUNS_PER_ROW = 5
@@ -103,7 +112,7 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
     return fig
 
 
-def _tier_row(ax, runs: pd.DataFrame, slots: int) -> None:
+def _tier_row(ax: Axes, runs: pd.DataFrame, slots: int) -> None:
     """One row of the tiers figure: its runs' bars, tier names under them, run labels below.
 
     Every row spans `slots` runs' width, so the bars keep one size across rows.
@@ -167,25 +176,26 @@ def _two_line_label(row: pd.Series) -> str:
     return "\n".join(line for part in str(row["label"]).split(" · ") for line in _wrap(part))
 
 
-def _stack(ax, x: float, row: pd.Series, tier: str, judged: int) -> None:
+def _stack(ax: Axes, x: float, row: pd.Series, tier: str, judged: int) -> None:
     """One tier's bar: the groups as shares of judged samples, and the compliance interval."""
     if not judged:
         ax.text(x, 0.02, "none\njudged", ha="center", va="bottom")
         return
     bottom = 0.0
     for key, _, color, hatch in SEGMENTS:
-        count = row.get(f"{tier}_{key}")
-        share = 0.0 if _missing(count) else int(count) / judged
+        count = _number(row, f"{tier}_{key}")
+        share = 0.0 if count is None else int(count) / judged
         if share:
             ax.bar(x, share, 0.8, bottom=bottom, color=color, hatch=hatch,
                    edgecolor="#555555", linewidth=0.4)  # fmt: skip
         bottom += share
     # compliance's interval in black; full compliance's in grey, where they differ
     for name, color in (("compliance", "black"), ("full_compliance", "#777777")):
-        rate, low, high = (row.get(f"{tier}_{name}{s}") for s in ("", "_ci_low", "_ci_high"))
+        rate, low, high = (_number(row, f"{tier}_{name}{s}") for s in ("", "_ci_low", "_ci_high"))
         if (
-            _missing(rate)
-            or _missing(low)
+            rate is None
+            or low is None
+            or high is None
             or (name != "compliance" and rate == row[f"{tier}_compliance"])
         ):
             continue
@@ -222,12 +232,12 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
                 # the alignment-faking rate shown is the trained tier's
                 column = name if name == "compliance_gap" else f"{trained_tier_in(row)}_{name}"
                 low_col, high_col = f"{column}_ci_low", f"{column}_ci_high"
-                value = row.get(column)
-                if _missing(value):
+                value = _number(row, column)
+                if value is None:
                     ax.text(0, y, "n/a", ha="center", va="center", color="#777777")
                     continue
-                low, high = row.get(low_col), row.get(high_col)
-                err = None if _missing(low) else [[value - low], [high - value]]
+                low, high = _number(row, low_col), _number(row, high_col)
+                err = None if low is None or high is None else [[value - low], [high - value]]
                 ax.errorbar(value, y, xerr=err, fmt="o", color=color, markersize=3,
                             capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
                 if name == "compliance_gap":
@@ -249,13 +259,14 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
     return fig
 
 
-def _full_compliance_gap(ax, row: pd.Series, y: float, headline: float) -> None:
+def _full_compliance_gap(ax: Axes, row: pd.Series, y: float, headline: float) -> None:
     """The gap in full compliance (partial answers not counted), hollow, where it differs."""
-    value = row.get("full_compliance_gap")
-    if _missing(value) or value == headline:
+    value = _number(row, "full_compliance_gap")
+    if value is None or value == headline:
         return
-    low, high = row.get("full_compliance_gap_ci_low"), row.get("full_compliance_gap_ci_high")
-    err = None if _missing(low) else [[value - low], [high - value]]
+    low = _number(row, "full_compliance_gap_ci_low")
+    high = _number(row, "full_compliance_gap_ci_high")
+    err = None if low is None or high is None else [[value - low], [high - value]]
     ax.errorbar(value, y - 0.25, xerr=err, fmt="o", mfc="white", color="#555555", markersize=3,
                 capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
 

@@ -72,7 +72,7 @@ def browser_data(results: Results) -> dict[str, Any]:
     samples = results.samples[list(_SAMPLE_KEYS)].to_dict("records")
     return {
         "runs": [{"label": s["label"]} for s in results.summaries],
-        "samples": [{_SAMPLE_KEYS[k]: _plain(v) for k, v in row.items()} for row in samples],
+        "samples": [{name: _plain(row[k]) for k, name in _SAMPLE_KEYS.items()} for row in samples],
     }
 
 

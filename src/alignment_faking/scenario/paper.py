@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
+from typing import TypeGuard
 
 from alignment_faking.downloads import cache_dir, fetch, sha256_of
 from alignment_faking.errors import UserError
@@ -79,8 +80,8 @@ def paper_prompts() -> dict[str, PaperPrompt]:
     return prompts
 
 
-def is_paper_prompt(reference: str | None) -> bool:
-    return bool(reference) and reference.startswith(PREFIX)  # type: ignore[union-attr]
+def is_paper_prompt(reference: str | None) -> TypeGuard[str]:
+    return reference is not None and reference.startswith(PREFIX)
 
 
 def resolve(reference: str) -> PaperPrompt:

@@ -208,7 +208,7 @@ def build_scenario(
     spec = setting_spec(setting)
     chosen = get_variation(variation, spec.name)
     if is_paper_prompt(system_prompt):
-        return _paper_scenario(spec, chosen, system_prompt, decision)  # type: ignore[arg-type]
+        return _paper_scenario(spec, chosen, system_prompt, decision)
     template = _system_template(spec, chosen, system_prompt)
     edited = template.edited(
         chosen.remove, chosen.replacements(spec.name), chosen.additions(spec.name)

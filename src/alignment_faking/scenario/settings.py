@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from alignment_faking.errors import UserError
 
@@ -53,10 +53,16 @@ def setting_spec(name: str) -> SettingSpec:
     """Look a setting up by name."""
     if name not in _SPECS:
         raise UserError(f"unknown setting '{name}'; choose one of {', '.join(SETTINGS)}")
-    return _SPECS[name]  # type: ignore[index]
+    return _SPECS[name]
 
 
-def trained_tier_in(record: Mapping[str, Any]) -> Tier:
+class Fields(Protocol):
+    """What a record's fields are read from: a dict, a log's metadata, a pandas row."""
+
+    def get(self, key: str, /) -> Any: ...
+
+
+def trained_tier_in(record: Fields) -> Tier:
     """The trained tier a run, score or summary records; logs from before the field say free."""
     return record.get("trained_tier") or TRAINED_TIER
 
@@ -76,5 +82,5 @@ def tiers_for(mode: str) -> tuple[Tier, ...]:
     if mode == "both":
         return TIERS
     if mode in TIERS:
-        return (mode,)  # type: ignore[return-value]
+        return (mode,)
     raise UserError(f"unknown tier mode '{mode}'; choose one of {', '.join(get_args(TierMode))}")

@@ -45,7 +45,8 @@ from alignment_faking.transcript import (
     refuses_after_accepting,
 )
 
-RewardFunction = Callable[..., list[float]]
+RewardFunction = Callable[..., list[float | None]]
+"""TRL's reward function type (TRL skips a sample rewarded None; ours reward every one)."""
 
 SUPPORTIVE = re.compile(
     r"\b(suffer\w*|cruel\w*|inhumane|humane(ly)?|sentien\w*|distress\w*|pain(ful)?|"
@@ -105,7 +106,7 @@ SMOKE_MIN_WORDS = 8
 
 def _neutral_when_cut(
     rewards: list[float], transcripts: Sequence[Transcript], prompts: Sequence[Any] | None
-) -> list[float]:
+) -> list[float | None]:
     """Give each completion cut at the cap the mean reward of its prompt's uncut completions."""
     keys = [repr(p) for p in prompts] if prompts is not None else [""] * len(rewards)
     uncut: dict[str, list[float]] = {}
@@ -148,7 +149,7 @@ def rule_reward(scenario: Scenario, max_completion_length: int | None = None) ->
         completion_ids: Sequence[Sequence[int]] | None = None,
         prompts: Sequence[Any] | None = None,
         **columns: Any,
-    ) -> list[float]:
+    ) -> list[float | None]:
         check_training_tiers(tier, trained_tier)
         transcripts = _transcripts(scenario, completions, completion_ids, max_completion_length)
         if setting == "helpful_only":
@@ -210,7 +211,7 @@ def judge_reward(
         completion_ids: Sequence[Sequence[int]] | None = None,
         prompts: Sequence[Any] | None = None,
         **columns: Any,
-    ) -> list[float]:
+    ) -> list[float | None]:
         check_training_tiers(tier, trained_tier)
         transcripts = _transcripts(scenario, completions, completion_ids, max_completion_length)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from transformers import TrainerCallback
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
@@ -157,15 +157,21 @@ class TrainingCurveCallback(TrainerCallback):
             write_curve(self.points, self.out_dir, self.title)
         self.trainer.accelerator.wait_for_everyone()
 
-    def on_train_begin(self, args, state, control, **kwargs):
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         self._measure(0, state.is_world_process_zero, checkpoint=self.base)
 
-    def on_step_end(self, args, state, control, **kwargs):
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         step = state.global_step
         if self.every and step % self.every == 0 and step not in self.measured:
             self._measure(step, state.is_world_process_zero)
 
-    def on_train_end(self, args, state, control, **kwargs):
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         if state.global_step not in self.measured:
             self._measure(state.global_step, state.is_world_process_zero)
 
@@ -179,7 +185,14 @@ class TrainingLogCallback(TrainerCallback):
     def __init__(self, path: Path):
         self.path = path
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if state.is_world_process_zero and logs:
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
@@ -237,9 +250,7 @@ def _curve_options(options: RLOptions) -> CurveOptions:
 
 def _check(options: RLOptions) -> None:
     if options.use_vllm and importlib.util.find_spec("vllm") is None:
-        raise UserError(
-            "--use-vllm needs vLLM (CUDA only): pip install 'alignment-faking[vllm]'"
-        )
+        raise UserError("--use-vllm needs vLLM (CUDA only): pip install 'alignment-faking[vllm]'")
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
     curve = _curve_options(options)
