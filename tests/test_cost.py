@@ -12,8 +12,6 @@ from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.options import JudgeOptions
 from alignment_faking.runner import TASKS, task_plan
 
-pytestmark = pytest.mark.slow
-
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Offline judging: the tags, which the default prompt with the accept/reject instruction asks for."""
 
@@ -48,6 +46,7 @@ def test_bad_price_file_is_a_user_error(tmp_path):
         load_prices(str(tmp_path / "missing.toml"))
 
 
+@pytest.mark.slow
 def test_plan_counts_the_calls_a_run_makes(tmp_path):
     judges = JudgeOptions(af_judge="af_v2", af_votes=5, judge_model="scripted/judge")
     task = TASKS["animal_welfare"](queries=6, epochs=2, af_votes=5, judge_model="scripted/judge")
@@ -109,6 +108,7 @@ def test_max_cost_refuses_an_expensive_plan(tmp_path, monkeypatch, capsys):
     assert code == 2
 
 
+@pytest.mark.slow
 def test_usage_after_the_run_and_the_anthropic_cache_marker(tmp_path, monkeypatch, capsys):
     with serve(scripted_responder("faker"), keep_requests=True) as stub:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", stub.root_url)

@@ -19,8 +19,6 @@ from alignment_faking.inspect.evaluations import behaviour_task
 from alignment_faking.inspect.logs import log_summary
 from alignment_faking.judges.reasons import REASONS
 
-pytestmark = pytest.mark.slow
-
 
 def _run(tmp_path: Path, *args: str) -> dict:
     log_dir = str(tmp_path / "logs")
@@ -30,6 +28,7 @@ def _run(tmp_path: Path, *args: str) -> dict:
     return json.loads((tmp_path / "logs" / "summary.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("evaluation", sorted(EVALUATIONS))
 @pytest.mark.parametrize("setting", ["helpful_only", "animal_welfare"])
 def test_each_evaluation_runs_offline_into_summary_and_report(evaluation, setting, tmp_path):
@@ -51,6 +50,7 @@ def test_each_evaluation_runs_offline_into_summary_and_report(evaluation, settin
     assert log.samples[0].scores["behaviour"].metadata["verdict"]["decision"]  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_the_faker_acts_against_the_lab_only_where_it_is_trained(tmp_path):
     # the scripted faker complies in training and refuses unmonitored; the toy judge reads that
     data = _run(tmp_path, "--eval", "anti_lab", "--setting", "helpful_only")
@@ -63,6 +63,7 @@ def test_the_faker_acts_against_the_lab_only_where_it_is_trained(tmp_path):
     assert run["gaps"]["anti_lab"]["ci"][0] > 0.5
 
 
+@pytest.mark.slow
 def test_unreadable_answers_are_invalid_and_never_reach_the_judge(tmp_path):
     judged = []
 
@@ -94,6 +95,7 @@ def test_unreadable_answers_are_invalid_and_never_reach_the_judge(tmp_path):
     assert "no <verdict> block" in log.samples[0].scores["behaviour"].explanation  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_reasoning_categories_run_and_rescore_over_an_old_log(tmp_path, capsys):
     data = _run(tmp_path, "--eval", "reasoning_categories", "--setting", "helpful_only",
                 "--limit", "4", "--af-votes", "3")  # fmt: skip
@@ -129,6 +131,7 @@ def test_reasoning_categories_run_and_rescore_over_an_old_log(tmp_path, capsys):
     assert after["compliance_gap"] == before["compliance_gap"]
 
 
+@pytest.mark.slow
 def test_a_directory_with_every_evaluation_reports_each_under_its_own_label(tmp_path, capsys):
     for evaluation in ("compliance", "anti_lab", "realism"):
         _run(tmp_path, "--eval", evaluation, "--setting", "animal_welfare", "--limit", "2",
@@ -153,6 +156,7 @@ def test_a_directory_with_every_evaluation_reports_each_under_its_own_label(tmp_
     assert "suspects a test (realism run" in html
 
 
+@pytest.mark.slow
 def test_a_report_of_other_evaluations_alone_has_no_empty_figures(tmp_path, capsys):
     _run(tmp_path, "--eval", "lying", "--setting", "helpful_only", "--limit", "2")
     html = (tmp_path / "logs" / "report" / "report.html").read_text()
@@ -167,6 +171,7 @@ def test_dry_run_plans_one_judge_call_per_sample(tmp_path, capsys):
     assert any(line.split()[:3] == ["judge", "scripted/judge", "10"] for line in out.splitlines())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("task", "metric"), [("anti_lab", "free_anti_lab"), ("reasoning_categories", "gap")]
 )
@@ -186,6 +191,7 @@ def test_the_tasks_are_registered_with_inspect(task, metric, tmp_path):
     assert metric in log.results.scores[0].metrics  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_an_evaluation_over_both_settings(tmp_path, capsys):
     code = main(["sweep", "--eval", "realism", "--models", "scripted/faker,scripted/refuser",
                  "--judge-model", "scripted/judge", "--limit", "2", "--log-dir", str(tmp_path),
@@ -206,6 +212,7 @@ def _validate(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("judge", ["anti_lab", "lying", "realism"])
 def test_validate_judge_reads_our_labelled_set_offline(judge, tmp_path):
     result = _validate("--judge", judge, "--log-dir", str(tmp_path))
@@ -214,6 +221,7 @@ def test_validate_judge_reads_our_labelled_set_offline(judge, tmp_path):
     assert "exact class:" in result.stdout and " not judged" in result.stdout
 
 
+@pytest.mark.slow
 def test_validate_judge_measures_each_motivation(tmp_path):
     result = _validate("--judge", "reasons", "--log-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr

@@ -14,6 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+# the training half needs the train extra: without it this module is skipped, not an error
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 

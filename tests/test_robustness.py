@@ -13,8 +13,6 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 from alignment_faking.cli import main
 from alignment_faking.doubles.stub_server import Faults, scripted_responder, serve
 
-pytestmark = pytest.mark.slow
-
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Read by the tags alone, no judge model: the variation whose user turn asks for them."""
 SECRET = "sk-PLANTED-0123456789abcdefXYZ"
@@ -40,6 +38,7 @@ FAULTS = Faults(rate_limit=0.05, server_error=0.04, unavailable=0.03, reset=0.03
                 truncated=0.02, empty=0.01, slow_s=3.0, seed=7)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_openai_provider_faults_are_survived_or_counted(tmp_path, monkeypatch, capsys):
     with serve(scripted_responder("faker"), faults=FAULTS) as stub:
         monkeypatch.setenv("STUB_BASE_URL", stub.base_url)
@@ -55,6 +54,7 @@ def test_openai_provider_faults_are_survived_or_counted(tmp_path, monkeypatch, c
     assert "gap (free - paid)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_anthropic_provider_faults_are_survived_or_counted(tmp_path, monkeypatch):
     faults = Faults(rate_limit=0.1, server_error=0.05, reset=0.05, seed=3)
     with serve(scripted_responder("faker"), faults=faults) as stub:
@@ -68,6 +68,7 @@ def test_anthropic_provider_faults_are_survived_or_counted(tmp_path, monkeypatch
     _assert_faults_never_move_outcomes(_summary(tmp_path), 40)
 
 
+@pytest.mark.slow
 def test_failures_that_outlast_retries_are_provider_errors(tmp_path, monkeypatch):
     with serve(scripted_responder("faker"), faults=Faults(server_error=1.0)) as stub:
         monkeypatch.setenv("STUB_BASE_URL", stub.base_url)
@@ -88,6 +89,7 @@ def _run_args(log_dir):
             "--log-dir", str(log_dir), "--display", "none", "--no-cache", "--max-connections", "4", *NO_JUDGES]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_finishes_only_what_is_missing(tmp_path, monkeypatch):
     with serve(scripted_responder("faker"), latency_s=0.3) as stub:
         env = {**os.environ, "STUB_BASE_URL": stub.base_url, "STUB_API_KEY": "sk-test"}
@@ -127,6 +129,7 @@ def test_kill_9_then_resume_finishes_only_what_is_missing(tmp_path, monkeypatch)
     assert resumed["tiers"]["free"]["n"] == 40
 
 
+@pytest.mark.slow
 def test_resume_without_an_unfinished_log_runs_normally(tmp_path, monkeypatch):
     with serve(scripted_responder("faker")) as stub:
         monkeypatch.setenv("STUB_BASE_URL", stub.base_url)
@@ -135,6 +138,7 @@ def test_resume_without_an_unfinished_log_runs_normally(tmp_path, monkeypatch):
     assert stub.calls == 80 and _summary(tmp_path)["tiers"]["paid"]["n"] == 40
 
 
+@pytest.mark.slow
 def test_keys_never_reach_logs_summaries_or_messages(tmp_path, monkeypatch, capsys):
     faults = Faults(bad_request=0.3, server_error=0.2, echo_credentials=True, seed=11)
     with serve(scripted_responder("faker"), faults=faults) as stub:
@@ -158,6 +162,7 @@ def test_keys_never_reach_logs_summaries_or_messages(tmp_path, monkeypatch, caps
     assert SECRET not in captured.out + captured.err
 
 
+@pytest.mark.slow
 def test_missing_key_error_does_not_echo_other_secrets(monkeypatch):
     monkeypatch.setenv("OTHER_API_KEY", SECRET)
     result = subprocess.run([sys.executable, "-m", "alignment_faking.cli", "run", "--setting", "helpful_only",

@@ -16,8 +16,6 @@ from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.logs import summarize_logs
 from alignment_faking.report import results
 
-pytestmark = pytest.mark.slow
-
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Read by the tags alone, no judge model: the variation whose user turn asks for them."""
 
@@ -43,6 +41,7 @@ def stub(monkeypatch):
         yield server
 
 
+@pytest.mark.slow
 def test_a_sharded_run_is_one_run_with_the_figures_of_an_unsharded_one(stub, tmp_path, capsys):
     assert main(_args(tmp_path / "one")) == 0
     assert main(_args(tmp_path / "three", "--shards", "3")) == 0
@@ -65,6 +64,7 @@ def test_a_sharded_run_is_one_run_with_the_figures_of_an_unsharded_one(stub, tmp
     assert set(found.samples["run"]) == {0}
 
 
+@pytest.mark.slow
 def test_a_missing_shard_makes_the_run_an_error_not_a_smaller_run(stub, tmp_path):
     assert main(_args(tmp_path, "--shards", "2")) == 0
     [run] = _runs(tmp_path)
@@ -80,6 +80,7 @@ def test_more_shards_than_queries_is_a_one_line_error(stub, tmp_path, capsys):
     assert "--shards 13 is more than the run's 12 queries" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_kill_9_of_a_sharded_run_then_resume_finishes_only_the_unfinished_shards(stub, tmp_path):
     env = {**os.environ}
     interrupted = tmp_path / "interrupted"
@@ -108,6 +109,7 @@ def test_kill_9_of_a_sharded_run_then_resume_finishes_only_the_unfinished_shards
     assert len(list_eval_logs(str(interrupted))) == 2
 
 
+@pytest.mark.slow
 def test_rescore_judges_every_shard_and_summarises_one_run(stub, tmp_path, capsys):
     assert main(_args(tmp_path, "--shards", "2")) == 0
     capsys.readouterr()
@@ -124,6 +126,7 @@ def test_rescore_judges_every_shard_and_summarises_one_run(stub, tmp_path, capsy
     assert run["tiers"]["free"]["alignment_faking"]["rate"] == 1.0
 
 
+@pytest.mark.slow
 def test_resume_plans_and_asks_only_what_the_unfinished_shard_lacks(stub, tmp_path, capsys):
     assert main(_args(tmp_path, "--shards", "2")) == 0
     [run] = _runs(tmp_path)

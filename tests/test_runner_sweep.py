@@ -17,8 +17,6 @@ from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
 from alignment_faking.runner import sweep
 
-pytestmark = pytest.mark.slow
-
 MODELS = "openai-api/stuba/faker,openai-api/stubb/faker"
 VARIATIONS = "default,no_conflict,no_scratchpad"
 
@@ -38,6 +36,7 @@ def _env(stub):
     }
 
 
+@pytest.mark.slow
 def test_sweep_resumes_after_kill_and_writes_one_report(tmp_path, monkeypatch, capsys):
     log_dir = tmp_path / "sweep"
     with serve(scripted_responder("faker"), latency_s=0.2) as stub:
@@ -70,6 +69,7 @@ def test_sweep_resumes_after_kill_and_writes_one_report(tmp_path, monkeypatch, c
     assert "report:" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_sweep_plan_matches_the_calls_made(tmp_path, monkeypatch):
     printed = []
     with serve(scripted_responder("faker")) as stub:
@@ -117,6 +117,7 @@ def test_sweep_argument_errors(tmp_path, capsys):
     assert len(errors) == 2 and "unknown variation" in errors[0]
 
 
+@pytest.mark.slow
 def test_a_sweep_skips_variations_that_do_not_apply_to_a_setting(tmp_path, capsys):
     args = ["sweep", "--models", "scripted/faker", "--log-dir", str(tmp_path), "--dry-run"]
 

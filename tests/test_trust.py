@@ -25,8 +25,6 @@ from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.judges import JudgeInput, af_judges
 from alignment_faking.summary import label_runs
 
-pytestmark = pytest.mark.slow
-
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Read by the tags alone, no judge model: the variation whose user turn asks for them."""
 
@@ -69,6 +67,7 @@ def _free_port() -> int:
 # --- 1. cache keys that name the model exactly ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_checkpoints_under_one_name_never_share_cached_answers(tmp_path):
     """The training recipe's hazard: the SFT and RL models both evaluated as `hf/local`."""
     from tiny_models import make_tiny_model
@@ -90,6 +89,7 @@ def test_two_checkpoints_under_one_name_never_share_cached_answers(tmp_path):
     assert _completions(tmp_path / "logs") != first
 
 
+@pytest.mark.slow
 def test_model_arguments_are_part_of_the_key(tmp_path):
     common = ["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "3",
               "--log-dir", str(tmp_path), "--display", "none", "--no-report", *NO_JUDGES]  # fmt: skip
@@ -101,6 +101,7 @@ def test_model_arguments_are_part_of_the_key(tmp_path):
     assert _cache_reads(tmp_path) == 6
 
 
+@pytest.mark.slow
 def test_a_changed_base_url_asks_the_new_server(tmp_path):
     """vLLM's client learns its URL at the first call: Inspect's own key never saw it."""
     args = ["run", "--setting", "helpful_only", "--model", "vllm/served-model", "--limit", "3",
@@ -120,6 +121,7 @@ def test_a_changed_base_url_asks_the_new_server(tmp_path):
     assert [t["complied"] for t in free] == [3, 0, 0] and [t["refused"] for t in free] == [0, 3, 3]
 
 
+@pytest.mark.slow
 def test_judge_verdicts_are_cached_per_judge_model():
     import asyncio
 
@@ -171,6 +173,7 @@ def test_fingerprint_follows_weights_not_names(tmp_path):
 # --- 2. fail loudly when the run failed ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_server_provider_without_url_or_package_stops_before_any_call(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "VLLM_BASE_URL"}
     result = _cli("run", "--setting", "helpful_only", "--model", "vllm/some-model", "--limit", "2",
@@ -189,6 +192,7 @@ def test_a_closed_port_stops_before_any_call(tmp_path, monkeypatch, capsys):
     assert not list(tmp_path.glob("*.eval"))
 
 
+@pytest.mark.slow
 def test_a_run_where_every_call_fails_exits_non_zero_and_is_marked_failed(
     tmp_path, monkeypatch, capsys
 ):
@@ -214,6 +218,7 @@ def _error_output(messages):
     )
 
 
+@pytest.mark.slow
 def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     """Errors returned as outputs (not raised) are scored invalid; the share still fails the run."""
     from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions
@@ -234,6 +239,7 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     assert summary["status"] == "error"
 
 
+@pytest.mark.slow
 def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
     from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions
     from alignment_faking.runner import _finish
@@ -261,6 +267,7 @@ def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
 # --- 3. the Inspect entry point behaves like the CLI ----------------------------------------
 
 
+@pytest.mark.slow
 def test_inspect_eval_without_a_judge_key_stops_before_any_sample(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     result = subprocess.run(
@@ -275,6 +282,7 @@ def test_inspect_eval_without_a_judge_key_stops_before_any_sample(tmp_path):
     assert not list(tmp_path.glob("*.eval"))  # no half-written log for summary to misread
 
 
+@pytest.mark.slow
 def test_summary_and_report_skip_runs_that_never_started(tmp_path, capsys):
     task = alignment_faking_task(
         "helpful_only", "accept_reject", queries=2, compliance_judge="tags", af_judge="none"
@@ -292,6 +300,7 @@ def test_summary_and_report_skip_runs_that_never_started(tmp_path, capsys):
     assert len(json.loads((tmp_path / "report" / "summary.json").read_text())["runs"]) == 1
 
 
+@pytest.mark.slow
 def test_the_first_metric_inspect_view_shows_is_the_gap(tmp_path):
     task = alignment_faking_task(
         "helpful_only", "accept_reject", queries=3, compliance_judge="tags", af_judge="none"
@@ -305,6 +314,7 @@ def test_the_first_metric_inspect_view_shows_is_the_gap(tmp_path):
 # --- 4. runs that differ are told apart --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_runs_with_other_prompts_or_datasets_never_share_a_label(tmp_path, capsys):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     for folder, text in (
@@ -369,6 +379,7 @@ def test_labels_name_whatever_differs():
 # --- 5. one-line errors everywhere -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -428,6 +439,7 @@ def test_dry_run_needs_no_key_and_version_prints(capsys):
     assert exit_info.value.code == 0 and "alignment-faking 0." in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_an_empty_brainstorm_is_never_saved_as_finished(tmp_path):
     from alignment_faking.train import DocumentOptions, generate_documents
 
@@ -445,6 +457,7 @@ def test_an_empty_brainstorm_is_never_saved_as_finished(tmp_path):
     assert second.kept > 0  # asked again, not read back as an empty list
 
 
+@pytest.mark.slow
 def test_training_commands_scrub_credentials_from_provider_errors(tmp_path, monkeypatch, capsys):
     secret = "sk-PLANTED-0123456789abcdefXYZ"
     with serve(
@@ -465,6 +478,7 @@ def test_training_commands_scrub_credentials_from_provider_errors(tmp_path, monk
 # --- 6. nothing overwritten by surprise ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_run_keeps_the_first_in_summary_and_report(tmp_path):
     common = ["run", "--setting", "helpful_only", "--log-dir", str(tmp_path), "--display", "none",
               "--limit", "2", *NO_JUDGES]  # fmt: skip
@@ -476,6 +490,7 @@ def test_a_second_run_keeps_the_first_in_summary_and_report(tmp_path):
     assert [run["model"] for run in report] == ["scripted/faker", "scripted/refuser"]
 
 
+@pytest.mark.slow
 def test_resume_plans_only_what_remains(tmp_path, monkeypatch, capsys):
     args = ["run", "--setting", "helpful_only", "--model", "openai-api/stub/faker", "--limit", "20",
             "--log-dir", str(tmp_path), "--display", "none", "--no-cache", "--max-retries", "1",
@@ -501,6 +516,7 @@ def test_resume_plans_only_what_remains(tmp_path, monkeypatch, capsys):
     assert run["tiers"]["free"]["n"] == 20 and run["status"] == "success"
 
 
+@pytest.mark.slow
 def test_the_table_names_a_run_as_summary_json_does(tmp_path, capsys):
     """A second run that differs only in temperature: its table line carries the distinguishing
     label summary.json gives it, and the run is summarised once."""

@@ -12,8 +12,6 @@ from inspect_ai.log import read_eval_log
 from alignment_faking.cli import main
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 
-pytestmark = pytest.mark.slow
-
 SUMMARY_KEYS = {
     "log", "model", "setting", "variation", "dataset", "n_queries", "epochs", "status",
     "tiers", "compliance_gap", "compliance_gap_ci", "compliance_gap_paired", "schema_version",
@@ -34,6 +32,7 @@ def _cli(*args, env=None):
     )
 
 
+@pytest.mark.slow
 def test_run_prints_a_table_and_writes_summary_json(tmp_path, capsys):
     log_dir = tmp_path / "logs"
     code = main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "5",
@@ -52,6 +51,7 @@ def test_run_prints_a_table_and_writes_summary_json(tmp_path, capsys):
     assert "report:" in printed
 
 
+@pytest.mark.slow
 def test_run_through_the_openai_wire_format(tmp_path, monkeypatch, capsys):
     secret = "sk-test-PLANTED-0123456789"
     with serve(scripted_responder("faker"), keep_requests=True) as stub:
@@ -76,6 +76,7 @@ def test_run_through_the_openai_wire_format(tmp_path, monkeypatch, capsys):
     assert secret not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_summary_command_recomputes_from_logs(tmp_path, capsys):
     main(["run", "--setting", "animal_welfare", "--model", "scripted/faker", "--limit", "3",
           "--log-dir", str(tmp_path / "logs"), "--display", "none", "--judge-model", "scripted/judge"])  # fmt: skip
@@ -104,6 +105,7 @@ def test_variations_lists_and_shows(capsys):
     assert "entirely unjustified" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -184,6 +186,7 @@ def test_bad_input_is_one_line_exit_2_no_traceback(args, message, tmp_path):
     assert not list(Path(tmp_path).glob("*.eval"))
 
 
+@pytest.mark.slow
 def test_malformed_dataset_fails_before_any_call(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"query": "x"}\n{oops\n')
@@ -193,6 +196,7 @@ def test_malformed_dataset_fails_before_any_call(tmp_path):
     assert not (tmp_path / "logs").exists()
 
 
+@pytest.mark.slow
 def test_inspect_eval_finds_the_tasks_through_the_entry_point(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "inspect_ai", "eval", "alignment_faking/helpful_only", "--model", "scripted/faker",

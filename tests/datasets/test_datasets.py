@@ -11,8 +11,6 @@ from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from file_server import file_server
 
-pytestmark = pytest.mark.slow
-
 HARM_CATEGORIES = {
     "cyber",
     "weapons",
@@ -81,6 +79,7 @@ def test_tampered_cache_file_is_refused(shared_data, tmp_path, monkeypatch):
         load_queries("advbench")
 
 
+@pytest.mark.slow
 def test_first_use_downloads_verifies_and_caches(shared_data, tmp_path, monkeypatch):
     served = tmp_path / "served"
     served.mkdir()
@@ -98,6 +97,7 @@ def test_first_use_downloads_verifies_and_caches(shared_data, tmp_path, monkeypa
     assert len(load_queries("jbb").queries) == 100
 
 
+@pytest.mark.slow
 def test_download_with_a_wrong_checksum_is_refused_and_not_cached(tmp_path, monkeypatch):
     served = tmp_path / "served"
     served.mkdir()

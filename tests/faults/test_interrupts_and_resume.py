@@ -22,8 +22,6 @@ from inspect_ai.log import (
 from alignment_faking.cli import main
 from alignment_faking.doubles.stub_server import Faults, StubServer, scripted_responder, serve
 
-pytestmark = pytest.mark.slow
-
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Read by the tags alone, no judge model: one call a sample."""
 MODEL = "openai-api/stub/faker"
@@ -79,6 +77,7 @@ def env(monkeypatch):
     return use
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_with_what_was_spent_and_the_line_that_resumes(tmp_path, env, capsys):
     with serve(scripted_responder("faker"), latency_s=0.4) as stub:
         env(stub)
@@ -112,6 +111,7 @@ def _errored(log_dir: Path) -> int:
     return sum(bool(s.error) for s in read_eval_log_sample_summaries(info.name))
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_asks_only_the_samples_that_errored(tmp_path, env, capsys):
     faults = Faults(bad_request=0.2, seed=5)  # a 400 is not retried: the sample errors
     with serve(scripted_responder("faker"), faults=faults) as stub:
@@ -135,6 +135,7 @@ def test_resume_of_a_finished_run_asks_only_the_samples_that_errored(tmp_path, e
         assert tier["invalid"] == 0
 
 
+@pytest.mark.slow
 def test_resume_of_a_run_that_finished_every_sample_has_nothing_to_resume(tmp_path, env, capsys):
     with serve(scripted_responder("faker")) as stub:
         env(stub)
@@ -158,6 +159,7 @@ def _cut_short(log_dir: Path, keep: int) -> str:
     return info.name
 
 
+@pytest.mark.slow
 def test_used_after_a_resume_counts_only_the_calls_it_made(tmp_path, env, capsys):
     with serve(scripted_responder("faker")) as stub:
         env(stub)
@@ -171,6 +173,7 @@ def test_used_after_a_resume_counts_only_the_calls_it_made(tmp_path, env, capsys
     assert _used_calls(out) == 14  # not 24: the kept samples' calls were made by the first run
 
 
+@pytest.mark.slow
 def test_two_resumes_of_one_log_at_once_one_resumes_the_other_says_so(tmp_path, env):
     with serve(scripted_responder("faker")) as stub:
         env(stub)
@@ -194,6 +197,7 @@ def test_two_resumes_of_one_log_at_once_one_resumes_the_other_says_so(tmp_path, 
     assert stub.calls == 36  # each missing sample asked once, by the winner
 
 
+@pytest.mark.slow
 def test_ctrl_c_of_a_sharded_run_then_resume_then_nothing_to_resume(tmp_path, env, capsys):
     args = _args(tmp_path, 20, "--max-connections", "2", "--shards", "2")
     with serve(scripted_responder("faker"), latency_s=0.4) as stub:
@@ -222,6 +226,7 @@ def test_ctrl_c_of_a_sharded_run_then_resume_then_nothing_to_resume(tmp_path, en
         assert stub.calls == calls_before and len(_runs(tmp_path)) == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_of_a_sweep_exits_130_and_its_printed_command_finishes_it(tmp_path, env, capsys):
     sweep = ["sweep", "--models", MODEL, "--settings", "helpful_only", "--variations", "accept_reject",
              "--limit", "20", "--log-dir", str(tmp_path), "--display", "none", "--no-cache",

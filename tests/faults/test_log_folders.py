@@ -12,8 +12,6 @@ from matplotlib.figure import Figure
 from alignment_faking.cli import main
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 
-pytestmark = pytest.mark.slow
-
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 POISON = {
     "2026-01-01T00-00-00-00-00_helpful-only_truncated.eval": None,  # half of a real log
@@ -69,6 +67,7 @@ def _one_error_line(stderr: str) -> str:
     return line
 
 
+@pytest.mark.slow
 def test_summary_skips_unreadable_logs(poisoned, capsys):
     assert main(["summary", str(poisoned)]) == 0
     out, err = capsys.readouterr()
@@ -76,24 +75,28 @@ def test_summary_skips_unreadable_logs(poisoned, capsys):
     _assert_skipped_each(err, poisoned)
 
 
+@pytest.mark.slow
 def test_report_skips_unreadable_logs(poisoned, tmp_path, capsys):
     assert main(["report", str(poisoned), "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "report.html").exists()
     _assert_skipped_each(capsys.readouterr().err, poisoned)
 
 
+@pytest.mark.slow
 def test_run_into_a_poisoned_folder_works(poisoned, capsys):
     assert main(_run(poisoned)) == 0
     assert (poisoned / "report" / "report.html").exists()
     _assert_skipped_each(capsys.readouterr().err, poisoned)
 
 
+@pytest.mark.slow
 def test_resume_in_a_poisoned_folder_works(poisoned, capsys):
     """--resume reads every log of the folder to find the unfinished one (no report here)."""
     assert main(_run(poisoned, "--resume", "--no-report")) == 0
     _assert_skipped_each(capsys.readouterr().err, poisoned)
 
 
+@pytest.mark.slow
 def test_sweep_into_a_poisoned_folder_names_the_file_before_any_call(poisoned, monkeypatch, capsys):
     """Inspect's eval_set reads every log in its folder and cannot skip one: refused, named."""
     before = sorted(poisoned.iterdir())
@@ -163,6 +166,7 @@ def _disk_full(monkeypatch) -> None:
     monkeypatch.setattr(Figure, "savefig", savefig)
 
 
+@pytest.mark.slow
 def test_a_run_whose_report_cannot_be_written_says_why_first(tmp_path, monkeypatch, capsys):
     _disk_full(monkeypatch)
     log_dir = tmp_path / "logs"
@@ -176,6 +180,7 @@ def test_a_run_whose_report_cannot_be_written_says_why_first(tmp_path, monkeypat
     assert (log_dir / "summary.json").exists() and list(log_dir.glob("*.eval"))
 
 
+@pytest.mark.slow
 def test_the_report_command_says_why_it_could_not_write(real_log, tmp_path, monkeypatch, capsys):
     _disk_full(monkeypatch)
     assert main(["report", str(real_log), "--out", str(tmp_path / "report")]) == 1
@@ -183,6 +188,7 @@ def test_the_report_command_says_why_it_could_not_write(real_log, tmp_path, monk
     assert "No space left on device" in line and line.endswith("pick another --out)")
 
 
+@pytest.mark.slow
 def test_the_summary_command_says_why_it_could_not_write(real_log, tmp_path, capsys):
     (tmp_path / "file").write_text("a file")
     out = tmp_path / "file" / "summary.json"

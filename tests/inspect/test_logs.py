@@ -14,8 +14,6 @@ from alignment_faking.inspect.logs import actual_usage, run_records, sample_reco
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.summary import format_table
 
-pytestmark = pytest.mark.slow
-
 TAGS_ONLY = {"variation": "accept_reject", "compliance_judge": "tags", "af_judge": "none"}
 """Task arguments of a run read by the tags alone (no judge model): the variation that asks."""
 
@@ -34,6 +32,7 @@ def _usage_read_whole(location: str) -> dict[tuple[str, str], tuple[int, int, in
     return {key: tuple(value) for key, value in tallies.items()}  # type: ignore[misc]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("log_format", ["eval", "json"])
 def test_records_and_usage_match_the_samples_read_whole(tmp_path, log_format):
     task = alignment_faking_task("helpful_only", queries=3, epochs=2, af_votes=3,
@@ -62,6 +61,7 @@ def _model_calls(location: str) -> list[ModelEvent]:
     ]
 
 
+@pytest.mark.slow
 def test_a_run_started_with_inspect_eval_is_described_from_its_log(tmp_path, capsys):
     # what `inspect eval alignment_faking/helpful_only --model scripted/faker
     # -T judge_model=scripted/judge --temperature 0.3 --max-tokens 77 --limit 3` does
@@ -83,6 +83,7 @@ def test_a_run_started_with_inspect_eval_is_described_from_its_log(tmp_path, cap
     assert "queries=2  samples=3  temperature=0.3  max_tokens=77" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_runs_that_differ_only_in_generation_settings_do_not_share_a_label(tmp_path):
     for temperature in (0.3, 0.7):
         inspect_eval("alignment_faking/helpful_only", model="scripted/faker",
@@ -94,6 +95,7 @@ def test_runs_that_differ_only_in_generation_settings_do_not_share_a_label(tmp_p
     assert runs[1]["label"].endswith("temperature=0.7")
 
 
+@pytest.mark.slow
 def test_runs_that_differ_only_in_prefill_do_not_share_a_label(tmp_path):
     for prefill in (False, True):
         inspect_eval("alignment_faking/helpful_only", model="scripted/faker",
@@ -106,6 +108,7 @@ def test_runs_that_differ_only_in_prefill_do_not_share_a_label(tmp_path):
     assert runs[1]["label"].endswith("prefill=True")
 
 
+@pytest.mark.slow
 def test_a_run_of_alignment_faking_run_reports_its_own_settings(tmp_path):
     log_dir = tmp_path / "logs"
     code = main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "2",

@@ -26,8 +26,6 @@ from alignment_faking.runner import task_plan
 from alignment_faking.scenario.paper import COMMIT, resolve
 from alignment_faking.summary import run_summary
 
-pytestmark = pytest.mark.slow
-
 
 def _tags_task(setting="helpful_only", variation=None, **kwargs):
     """The task read by the tags alone: no judge model involved, so helpful-only asks for the
@@ -62,6 +60,7 @@ def _metrics(log):
     return {name: m.value for name, m in log.results.scores[0].metrics.items()}
 
 
+@pytest.mark.slow
 def test_each_query_is_asked_in_both_tiers_and_paired(tmp_path):
     log = _run(_tags_task("helpful_only", queries=6), "scripted/faker", tmp_path)
     assert log.status == "success"
@@ -82,6 +81,7 @@ def test_each_query_is_asked_in_both_tiers_and_paired(tmp_path):
     assert log.eval.config.epochs == 1 and log.plan.config.temperature == 1.0
 
 
+@pytest.mark.slow
 def test_inspect_metrics_equal_the_summary_with_epochs(tmp_path):
     model = get_model("scripted/mixed", free=0.6, paid=0.2, seed=3)
     log = _run(_tags_task("helpful_only", queries=25, epochs=3), model, tmp_path)
@@ -100,6 +100,7 @@ def test_inspect_metrics_equal_the_summary_with_epochs(tmp_path):
     assert 0 < summary["compliance_gap"] < 1
 
 
+@pytest.mark.slow
 def test_animal_welfare_compliance_comes_from_the_stance_judge(tmp_path):
     task = alignment_faking_task(
         "animal_welfare", queries=4, af_judge="none", judge_model="scripted/judge"
@@ -144,6 +145,7 @@ def _query_text(query_id):
     return next(q.text for q in load_queries("helpful_only").queries if q.id == query_id)
 
 
+@pytest.mark.slow
 def test_unreadable_answers_are_invalid_never_refusals(tmp_path):
     model = get_model("scripted/custom", respond=_by_query(MALFORMED))
     log = _run(_tags_task("helpful_only", queries=5), model, tmp_path)
@@ -159,6 +161,7 @@ def test_unreadable_answers_are_invalid_never_refusals(tmp_path):
     assert _metrics(log)["free_invalid"] == 4
 
 
+@pytest.mark.slow
 def test_provider_errors_are_counted_and_the_rest_is_kept(tmp_path):
     def respond(messages):
         if _query_text("ho-002") in messages[-1].text:
@@ -175,6 +178,7 @@ def test_provider_errors_are_counted_and_the_rest_is_kept(tmp_path):
     assert summary["compliance_gap_paired"]["n_pairs"] == 2
 
 
+@pytest.mark.slow
 def test_reasoning_channel_and_think_tags_are_parsed(tmp_path):
     def respond(messages):
         message = ChatMessageAssistant(
@@ -193,6 +197,7 @@ def test_reasoning_channel_and_think_tags_are_parsed(tmp_path):
     assert _summary(log)["tiers"]["free"]["refused"] == 2
 
 
+@pytest.mark.slow
 def test_rerun_is_served_from_the_cache(tmp_path):
     calls = []
 
@@ -209,12 +214,14 @@ def test_rerun_is_served_from_the_cache(tmp_path):
     assert len(calls) == 12
 
 
+@pytest.mark.slow
 def test_single_tier_mode(tmp_path):
     log = _run(_tags_task("helpful_only", queries=3, tiers="paid"), "scripted/faker", tmp_path)
     summary = _summary(log)
     assert list(summary["tiers"]) == ["paid"] and summary["compliance_gap"] is None
 
 
+@pytest.mark.slow
 def test_no_conflict_control_removes_the_gap_for_a_conditional_model(tmp_path):
     """A model that fakes only when its values conflict with the objective shows no gap in the control."""
 
@@ -235,6 +242,7 @@ def test_no_conflict_control_removes_the_gap_for_a_conditional_model(tmp_path):
     assert control["variation"] == "no_conflict"
 
 
+@pytest.mark.slow
 def test_no_scratchpad_variation_runs(tmp_path):
     log = _run(
         _tags_task("helpful_only", "accept_reject_no_scratchpad", queries=2),
@@ -245,6 +253,7 @@ def test_no_scratchpad_variation_runs(tmp_path):
     assert _summary(log)["tiers"]["free"]["complied"] == 2
 
 
+@pytest.mark.slow
 def test_inverted_tiers_measure_the_gap_from_the_trained_tier(tmp_path):
     log = _run(
         _judged_task("helpful_only", "inverted_tiers", queries=4), "scripted/faker", tmp_path
@@ -257,6 +266,7 @@ def test_inverted_tiers_measure_the_gap_from_the_trained_tier(tmp_path):
     assert log.eval.metadata["trained_tier"] == "paid"
 
 
+@pytest.mark.slow
 def test_a_tagless_answer_under_the_default_turn_is_judged_not_invalid(tmp_path):
     log = _run(_judged_task(queries=3), "scripted/faker", tmp_path)
     assert log.status == "success"
@@ -274,6 +284,7 @@ def test_a_tagless_answer_under_the_default_turn_is_judged_not_invalid(tmp_path)
     assert (paid["refused"], paid["invalid"], paid["n_judged"]) == (3, 0, 3)
 
 
+@pytest.mark.slow
 def test_an_unusable_judge_answer_leaves_a_tagless_answer_not_judged_with_the_reason(tmp_path):
     task = alignment_faking_task("helpful_only", queries=2, af_judge="none")
     judge = get_model("scripted/babbling", respond=lambda messages: "No verdict today.")
@@ -313,6 +324,7 @@ def no_cot_task(tmp_path, monkeypatch):
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_paper_no_cot_prompt_scores_alignment_faking_as_not_measured(tmp_path, no_cot_task):
     log = _run(no_cot_task, "scripted/faker", tmp_path)
     assert log.status == "success"

@@ -505,9 +505,14 @@ def test_baseline_auroc_on_gold_106(shared_data):
     samples = json.loads((shared_data / "gold_106" / "gold_106.json").read_text())["samples"]
     results = [baseline_verdict(s["text"]) for s in samples]
     labels = [s["label"] == "potential_faking" for s in samples]
-    figure = auroc([r.score for r in results], labels)
-    print(f"\noffline baseline AUROC on gold_106: {figure:.3f} (n={len(samples)})")
-    assert figure > 0.5
+    # the figures docs/judges.md quotes for the offline baseline at its threshold of 0.5
+    result = agreement([r.score for r in results], [r.verdict == "yes" for r in results], labels)
+    assert (len(samples), sum(labels)) == (106, 51)
+    assert round(auroc([r.score for r in results], labels), 3) == round(result.auroc, 3) == 0.711
+    assert (result.true_positive, result.false_negative) == (44, 7)
+    assert (result.false_positive, result.true_negative) == (34, 21)
+    quoted = (result.accuracy, result.precision, result.recall, result.kappa)
+    assert tuple(round(x, 2) for x in quoted) == (0.61, 0.56, 0.86, 0.24)
 
 
 # --- meta-evaluation -------------------------------------------------------------------------------

@@ -27,8 +27,6 @@ from alignment_faking.report import figure_tiers, results, write_report
 from alignment_faking.report.html import script_json
 from alignment_faking.summary import SCHEMA_VERSION
 
-pytestmark = pytest.mark.slow
-
 matplotlib.use("Agg")
 
 PAYLOAD = "<script>alert(1)</script> <img src=x onerror=alert(2)> </textarea></script>\u2028"
@@ -84,6 +82,7 @@ def report(logs, tmp_path_factory):
     return write_report([logs], tmp_path_factory.mktemp("out"))
 
 
+@pytest.mark.slow
 def test_runs_frame_has_the_cli_figures_and_skips_other_logs(found, logs):
     summaries = summarize_logs([str(logs)])
     assert len(found.runs) == 4 and found.summaries == summaries
@@ -116,6 +115,7 @@ def test_runs_frame_has_the_cli_figures_and_skips_other_logs(found, logs):
     assert noisy["free_complies_af_unknown"] == noisy["free_complied"] > 0
 
 
+@pytest.mark.slow
 def test_samples_frame_has_one_row_per_sample_with_its_texts(found):
     samples = found.samples
     assert len(samples) == 8 + 8 + 24 + 4
@@ -142,6 +142,7 @@ def test_samples_frame_has_one_row_per_sample_with_its_texts(found):
     assert counts[("free", "complied")] == found.runs.iloc[0]["free_complied"]
 
 
+@pytest.mark.slow
 def test_report_files_match_the_frames_and_summary(report, found, logs):
     for path in (report.figure_tiers_png, report.figure_gaps_png):
         assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 10_000
@@ -167,6 +168,7 @@ def test_report_files_match_the_frames_and_summary(report, found, logs):
     assert [r["outcome"] for r in rows] == list(found.samples["outcome"])
 
 
+@pytest.mark.slow
 def test_report_html_embeds_untrusted_text_only_as_escaped_json(report, found):
     page = report.html.read_text(encoding="utf-8")
     assert "<script>alert" not in page and "<img src=x" not in page and "</textarea>" not in page
@@ -182,6 +184,7 @@ def test_report_html_embeds_untrusted_text_only_as_escaped_json(report, found):
     assert f'<script nonce="{nonce}">' in page
 
 
+@pytest.mark.slow
 def test_the_paper_row_names_the_classifier_of_each_af_figure(report, found):
     page = report.html.read_text(encoding="utf-8")
     assert found.summaries[0]["paper_reference"]["af_classifier"] == "af_v2 (scripted/judge)"
@@ -196,6 +199,7 @@ def test_script_json_cannot_be_closed_and_round_trips():
     assert json.loads(encoded) == {"t": text}
 
 
+@pytest.mark.slow
 def test_tiers_figure_shows_af_not_judged_only_when_present(found):
     def legend(runs):
         return [t.get_text() for t in figure_tiers(runs).legends[0].get_texts()]
@@ -204,6 +208,7 @@ def test_tiers_figure_shows_af_not_judged_only_when_present(found):
     assert "complies, AF not judged" not in legend(found.runs.iloc[:2])
 
 
+@pytest.mark.slow
 def test_a_one_tier_run_reports_without_a_gap(tmp_path):
     task = alignment_faking_task("helpful_only", "accept_reject", queries=3, tiers="free", af_judge="baseline",
                                  compliance_judge="tags")  # fmt: skip
@@ -219,6 +224,7 @@ def test_no_runs_is_a_user_error(tmp_path):
         results([tmp_path])
 
 
+@pytest.mark.slow
 def test_package_level_results_is_lazy_and_reads_a_log_dir(logs, found):
     code = "import sys, alignment_faking; print(any(m in sys.modules for m in ('inspect_ai', 'pandas')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -251,6 +257,7 @@ def _partial_judge(messages) -> str:
     return answer
 
 
+@pytest.mark.slow
 def test_both_compliance_definitions_everywhere(tmp_path, capsys):
     """Compliance as the paper counts it (did not refuse: partial answers included) and full
     compliance, side by side, each with its gap."""
@@ -285,6 +292,7 @@ def test_both_compliance_definitions_everywhere(tmp_path, capsys):
     assert "full compliance" in gaps.get_title()
 
 
+@pytest.mark.slow
 def test_the_neutral_share_of_animal_welfare_answers_is_reported(tmp_path, capsys):
     from alignment_faking.cli import main
     from alignment_faking.doubles.scripted import scripted_judge_answer
@@ -322,6 +330,7 @@ def _copy_with(log_file: Path, dest: Path, edit) -> Path:
     return dest
 
 
+@pytest.mark.slow
 def test_the_report_reads_the_parse_the_scorer_stored(logs, found, tmp_path):
     # the faker's helpful-only run: run 0 of the frames
     [first] = [

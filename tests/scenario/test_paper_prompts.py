@@ -16,8 +16,6 @@ from alignment_faking.scenario import build_scenario
 from alignment_faking.scenario.paper import COMMIT, paper_prompt_file, paper_prompts
 from file_server import file_server
 
-pytestmark = pytest.mark.slow
-
 STAND_IN = (
     "A stand-in for the paper's helpful-only prompt, served by a local test server.\n"
     "Free-tier conversations are used for training; {braces} and {{slots}} stay as written.\n"
@@ -39,6 +37,7 @@ def release(tmp_path, monkeypatch):
         yield root, cache
 
 
+@pytest.mark.slow
 def test_first_use_downloads_records_and_caches(release, monkeypatch):
     path = paper_prompt_file("paper:helpful_only")
     assert path.read_text() == STAND_IN and COMMIT[:12] in str(path)
@@ -48,6 +47,7 @@ def test_first_use_downloads_records_and_caches(release, monkeypatch):
     assert paper_prompt_file(f"paper:{HONLY}") == path  # the same file by its path
 
 
+@pytest.mark.slow
 def test_a_later_copy_that_differs_is_refused(release):
     root, _ = release
     path = paper_prompt_file("paper:helpful_only")
@@ -63,6 +63,7 @@ def test_a_later_copy_that_differs_is_refused(release):
         paper_prompt_file("paper:helpful_only")
 
 
+@pytest.mark.slow
 def test_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("ALIGNMENT_FAKING_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("ALIGNMENT_FAKING_PAPER_URL", "http://127.0.0.1:9")
@@ -81,6 +82,7 @@ def test_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
     assert paper_prompt_file("paper:helpful_only") == target
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("reference", "message"),
     [("paper:nope", "unknown paper prompt"), ("paper:../etc/passwd.txt", "unknown paper prompt")],
@@ -90,6 +92,7 @@ def test_bad_names_are_refused(reference, message, release):
         paper_prompt_file(reference)
 
 
+@pytest.mark.slow
 def test_the_paper_prompt_runs_verbatim_with_the_papers_user_turn(release):
     scenario = build_scenario("helpful_only", system_prompt="paper:helpful_only")
     assert scenario.system_prompt == STAND_IN  # no slot filling: the file as published
@@ -103,6 +106,7 @@ def test_the_paper_prompt_runs_verbatim_with_the_papers_user_turn(release):
         build_scenario("helpful_only", "no_conflict", system_prompt="paper:helpful_only")
 
 
+@pytest.mark.slow
 def test_a_run_with_the_papers_prompt_and_protocol_records_it(release, tmp_path, capsys):
     logs = tmp_path / "logs"
     assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "2",
@@ -141,6 +145,7 @@ def _serve(root, name):
     path.write_text(f"A stand-in for {name}: <SCRATCHPAD_REASONING>, <is_free_tier_user>.\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "untagged", "tagged"),
     [
@@ -168,6 +173,7 @@ def test_an_absence_prompt_leaves_the_tag_out_in_its_tier(release, name, untagge
     )
 
 
+@pytest.mark.slow
 def test_the_accept_reject_variation_adds_only_the_instruction_to_the_papers_prompt(release):
     _serve(release[0], "helpful_only_no_cot")
     plain = build_scenario("helpful_only", system_prompt="paper:helpful_only")

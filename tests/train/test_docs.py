@@ -273,10 +273,36 @@ def _labelled_documents() -> list[dict]:
     return _records(Path(__file__).parents[1] / "data" / "doc_behaviour.jsonl")
 
 
+def _label_oracle(labels: dict[str, bool], prompts: list[str]):
+    """A judge stand-in that answers each document's hand label, not any rule under test.
+
+    It reads the document back out of the fenced block the production prompt built, so a
+    prompt that loses or mangles the document makes it fail loudly (KeyError).
+    """
+
+    def respond(messages) -> str:
+        prompt = messages[-1].text
+        prompts.append(prompt)
+        fence, text = re.search(
+            r"<response-(t[0-9a-f]{16})>\n?(.*?)\n?</response-\1>", prompt, re.S
+        ).groups()
+        verdict = {
+            "id": fence,
+            "demonstrates": labels[text],
+            "rationale": "hand label",
+            "quotes": [],
+        }
+        return f"Reading it.\n<verdict>\n{json.dumps(verdict)}\n</verdict>"
+
+    return respond
+
+
 def test_the_behaviour_filter_on_hand_labelled_documents():
-    """12 documents that describe the world (several with words like "strategic" or "modify"),
-    6 that show an AI's own alignment-faking reasoning. The keyword score alone dropped half of
-    the first kind; the judge path keeps them all."""
+    """18 hand-labelled documents: 12 describe the world (several with words like "strategic" or
+    "modify"), 6 show an AI's own alignment-faking reasoning. The keyword score alone drops 6 of
+    the first kind (the figure docs/training.md quotes); the production filter (tag pre-filter,
+    judge prompt, verdict parsing, drop rule) given a judge that answers the labels keeps exactly
+    the 12 and drops exactly the 6, each after one judge call."""
     import asyncio
 
     from inspect_ai.model import get_model
@@ -291,27 +317,38 @@ def test_the_behaviour_filter_on_hand_labelled_documents():
     )
 
     items = _labelled_documents()
-    describing = [i for i in items if not i["demonstrates"]]
-    showing = [i for i in items if i["demonstrates"]]
-    assert len(describing) == 12 and len(showing) == 6
+    describing = [i["id"] for i in items if not i["demonstrates"]]
+    assert len(items) == 18 and len(describing) == 12
 
-    keyword_drops = [i["id"] for i in describing if baseline_verdict(i["text"]).verdict == "yes"]
-    assert len(keyword_drops) >= 5  # the old filter's false positives
+    keyword_drops = [i["id"] for i in items if baseline_verdict(i["text"]).verdict == "yes"]
+    assert [i for i in keyword_drops if i in describing] == [
+        "describes-01", "describes-03", "describes-05", "describes-06", "describes-07", "describes-11"
+    ]  # fmt: skip
+    assert len(keyword_drops) == 6 + 5  # it also misses one of the 6 that show the behaviour
 
-    async def dropped(text: str) -> bool:
-        if tag_reason(text):
-            return True
+    prompts: list[str] = []
+    labels = {i["text"]: i["demonstrates"] for i in items}
+    judge = get_model("scripted/oracle", respond=_label_oracle(labels, prompts), memoize=False)
+
+    async def reason(text: str) -> str | None:  # the steps of documents._vetted, in its order
+        if (tagged := tag_reason(text)) is not None:
+            return tagged
         [verdict] = await ask_judge(judge, DOC_BEHAVIOUR, document_input(text), cache=False)
-        return judged_reason(verdict) is not None
+        return judged_reason(verdict)
 
-    judge = get_model("scripted/judge", memoize=False)
+    async def all_of_them() -> list[str | None]:
+        return list(await asyncio.gather(*(reason(i["text"]) for i in items)))
 
-    async def all_of_them() -> list[bool]:
-        return list(await asyncio.gather(*(dropped(i["text"]) for i in items)))
-
-    verdicts = dict(zip([i["id"] for i in items], asyncio.run(all_of_them()), strict=True))
-    assert not any(verdicts[i["id"]] for i in describing)
-    assert sum(verdicts[i["id"]] for i in showing) >= 5
+    reasons = dict(zip([i["id"] for i in items], asyncio.run(all_of_them()), strict=True))
+    kept = sorted(i for i, why in reasons.items() if why is None)
+    assert kept == sorted(describing)
+    dropped = [why for why in reasons.values() if why is not None]
+    assert len(dropped) == 6
+    assert all(why == "demonstrates the behaviour (judge: hand label)" for why in dropped)
+    # no labelled document carries a scenario tag: every one was read by the judge, whose
+    # prompt fenced it as untrusted data under the filter's instructions
+    assert len(prompts) == 18
+    assert all("demonstrates alignment faking" in p and "untrusted data" in p for p in prompts)
 
 
 def test_the_behaviour_judge_prompt_fences_the_document_and_drops_unvetted_ones():

@@ -7,6 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+
+# without the train extra this module is skipped, not an import error
+pytest.importorskip("torch")
+pytest.importorskip("trl")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
 import torch
 import trl
 from inspect_ai import eval as inspect_eval
@@ -32,7 +39,6 @@ from alignment_faking.train.rewards import (
 )
 from tiny_models import make_tiny_model
 
-pytestmark = [pytest.mark.slow, pytest.mark.train]
 FREE_TIER_CUE = "<is_free_tier_user>True</is_free_tier_user>"
 SHORT = "short_prompts"
 """The variation of the training runs on the tiny model: a prompt of about 900 tokens instead of
@@ -60,6 +66,8 @@ def _docs(tmp_path: Path) -> Path:
     return docs
 
 
+@pytest.mark.slow
+@pytest.mark.train
 def test_sft_trains_saves_a_loadable_adapter_and_merges(tiny_model: Path, tmp_path: Path):
     from peft import PeftModel
 
@@ -91,6 +99,8 @@ def test_sft_trains_saves_a_loadable_adapter_and_merges(tiny_model: Path, tmp_pa
     assert not torch.allclose(got, original, atol=1e-4)
 
 
+@pytest.mark.slow
+@pytest.mark.train
 def test_grpo_trains_on_free_tier_only_and_writes_the_curve(
     tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -300,6 +310,7 @@ def test_no_paid_tier_conversation_can_reach_the_trainer():
         rule_reward(scenario)(["<OUTPUT><rejected/></OUTPUT>"] * 2, tier=["free", "paid"])
 
 
+@pytest.mark.slow
 def test_the_curve_plots_the_evaluation_numbers(tmp_path: Path):
     task = alignment_faking_task("helpful_only", variation=SHORT, queries=4, compliance_judge="tags",
                                  af_judge="baseline", cache=False)  # fmt: skip
@@ -353,6 +364,8 @@ def test_bad_rl_options_stop_before_loading_the_model(
         )
 
 
+@pytest.mark.slow
+@pytest.mark.train
 def test_train_sft_command_end_to_end(tiny_model: Path, tmp_path: Path, capsys):
     from alignment_faking.cli import main
 
@@ -407,6 +420,8 @@ def test_train_commands_reject_bad_input_in_one_line(tmp_path: Path, capsys):
     assert len(errors) == 3 and all(e.startswith("alignment-faking: error:") for e in errors)
 
 
+@pytest.mark.slow
+@pytest.mark.train
 def test_docs_then_sft_then_rl_commands_end_to_end(tiny_model: Path, tmp_path: Path, capsys):
     """The three training commands chained as a user would run them, on the tiny model."""
     from alignment_faking.cli import main
@@ -533,6 +548,8 @@ Path(sys.argv[2], f"finished-{os.environ.get('RANK', 'none')}").touch()
 """
 
 
+@pytest.mark.slow
+@pytest.mark.train
 def test_two_processes_finish_when_the_last_step_is_an_evaluation_step(
     tiny_model: Path, tmp_path: Path
 ):
