@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import urlparse
 
-from inspect_ai._util.error import is_cancellation_message
 from inspect_ai.event import ModelEvent
 from inspect_ai.log import (
     EvalError,
@@ -356,10 +355,15 @@ def is_behaviour_run(log: EvalLog) -> bool:
     return (log.eval.metadata or {}).get("evaluation") in EVALUATIONS
 
 
+_CANCELLED = ("CancelledError(", "Cancelled(")
+"""How Inspect logs a sample cancelled in flight: the repr of asyncio's or trio's exception."""
+
+
 def was_cancelled(sample: EvalSample | EvalSampleSummary) -> bool:
     """Whether a sample was stopped in flight by Ctrl-C: no provider error, and a resume asks it."""
     error = sample.error
-    return is_cancellation_message(error.message if isinstance(error, EvalError) else error)
+    message = error.message if isinstance(error, EvalError) else error
+    return message is not None and message.startswith(_CANCELLED)
 
 
 def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:

@@ -18,8 +18,7 @@ from inspect_ai.model import (
     ModelOutput,
     get_model,
 )
-from inspect_ai.scorer import Score, Scorer, Target, score_reducer, scorer
-from inspect_ai.scorer._reducer.types import ScoreReducer
+from inspect_ai.scorer import Score, Scorer, ScoreReducer, Target, score_reducer, scorer
 from inspect_ai.solver import TaskState
 
 from alignment_faking.inspect.judging import ask_judge, gather_judges
