@@ -20,7 +20,7 @@ PURE = [
     "alignment_faking.judges.validation",
     "alignment_faking.judges.behaviour",
     "alignment_faking.judges.reasons",
-    "alignment_faking.evaluations",
+    "alignment_faking.measurements",
     "alignment_faking.datasets",
     "alignment_faking.secrets",
     "alignment_faking.options",

@@ -12,9 +12,9 @@ import argparse
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from alignment_faking.evaluations import COMPLIANCE
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+from alignment_faking.measurements import COMPLIANCE
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -96,7 +96,7 @@ class RunOptions:
     setting: str
     model: str
     evaluation: str = COMPLIANCE
-    """`compliance` (the main experiment) or another evaluation (evaluations.py)."""
+    """`compliance` (the main experiment) or another evaluation (measurements.py)."""
     model_args: dict[str, Any] = field(default_factory=dict)
     max_error_share: float = DEFAULT_MAX_ERROR_SHARE
     resume: bool = False

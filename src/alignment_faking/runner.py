@@ -36,12 +36,6 @@ from alignment_faking.cost import (
     total_cost,
 )
 from alignment_faking.errors import UserError, root_cause
-from alignment_faking.evaluations import (
-    COMPLIANCE,
-    EVALUATIONS,
-    REASONING_CATEGORIES,
-    get_evaluation,
-)
 from alignment_faking.inspect.evaluations import (
     anti_lab,
     behaviour_scorer,
@@ -80,6 +74,12 @@ from alignment_faking.inspect.validation import validation_from_log, validation_
 from alignment_faking.judges import needs_judge_model, sample_judges
 from alignment_faking.judges.labels import LabelledItem
 from alignment_faking.judges.validation import Validation
+from alignment_faking.measurements import (
+    COMPLIANCE,
+    EVALUATIONS,
+    REASONING_CATEGORIES,
+    get_evaluation,
+)
 from alignment_faking.options import JudgeOptions, RunOptions
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.scenario.settings import Setting, trained_tier_in

@@ -12,8 +12,8 @@ from typing import Any
 
 from alignment_faking.datasets.bundled import BUNDLED
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS, get_evaluation
 from alignment_faking.judges.reasons import REASONS
+from alignment_faking.measurements import COMPLIANCE, EVALUATIONS, get_evaluation
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import compared_measure, paper_reference, published
 from alignment_faking.scenario.paper import is_paper_prompt
@@ -64,7 +64,7 @@ class RunInfo:
     created: str | None = None
     evaluation: str = COMPLIANCE
     """`compliance` (the main experiment, with or without reasoning categories) or another
-    evaluation's name (evaluations.py)."""
+    evaluation's name (measurements.py)."""
     shard_logs: list[str] = field(default_factory=list)
     """The logs of a run made in several processes (`run --shards`), in order; `log` is the
     first. Empty for a run in one process."""

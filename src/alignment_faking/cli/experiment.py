@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alignment_faking.argtypes import KeyValues, non_negative, positive, share
 from alignment_faking.cli.common import DISPLAYS, judge_options
-from alignment_faking.evaluations import COMPLIANCE, EVALUATION_NAMES
+from alignment_faking.measurements import COMPLIANCE, EVALUATION_NAMES
 from alignment_faking.options import (
     DEFAULT_MAX_ERROR_SHARE,
     EvalOptions,

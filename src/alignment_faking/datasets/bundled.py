@@ -16,7 +16,7 @@ BUNDLED = (
     "lying_animal_welfare",
     "realism",
 )
-"""The two settings' queries, then the query sets of the other evaluations (evaluations.py)."""
+"""The two settings' queries, then the query sets of the other evaluations (measurements.py)."""
 
 
 def load_bundled(name: str) -> QuerySet:

@@ -18,7 +18,6 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric
 from inspect_ai.solver import TaskState
 
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import Evaluation, get_evaluation
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
 from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
@@ -31,6 +30,7 @@ from alignment_faking.inspect.task import (
 )
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
 from alignment_faking.judges.verdicts import NotJudged, Verdict
+from alignment_faking.measurements import Evaluation, get_evaluation
 from alignment_faking.scenario import build_scenario, other_tier, setting_spec
 from alignment_faking.scenario.settings import TRAINED_TIER
 from alignment_faking.stats import cluster_rate, paired_gap

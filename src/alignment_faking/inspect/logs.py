@@ -27,10 +27,10 @@ from inspect_ai.log import (
 
 from alignment_faking.cost import PlanLine
 from alignment_faking.errors import UserError, root_cause
-from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.judging import is_judge_error
 from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
+from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
 from alignment_faking.records import AFVerdict, BehaviourRecord, SampleRecord
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.scenario.paper import is_paper_prompt

@@ -21,11 +21,11 @@ from inspect_ai.scorer import Metric, Scorer, ScoreReducer
 
 from alignment_faking.datasets import Query, load_queries
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.inspect.models import prerequisite_message
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
 from alignment_faking.inspect.solvers import answer, prefill_text
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
+from alignment_faking.measurements import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.options import JudgeOptions, TaskOptions
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier

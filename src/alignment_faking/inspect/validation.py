@@ -10,7 +10,6 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import EVALUATIONS
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.scorers import judge_alignment_faking
 from alignment_faking.judges import AF_JUDGES, DEFAULT_JUDGE_MODEL, JudgeInput
@@ -19,6 +18,7 @@ from alignment_faking.judges.labels import LABELLED_JUDGES, LabelledItem
 from alignment_faking.judges.reasons import REASONS, REASONS_JUDGE
 from alignment_faking.judges.validation import Validation, agreement
 from alignment_faking.judges.verdicts import NotJudged, Verdict
+from alignment_faking.measurements import EVALUATIONS
 from alignment_faking.scenario.settings import Setting
 
 RESPONSE_JUDGES = {j.name: j for j in (STRONGREJECT, PARTIAL, AW_STANCE)}

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from alignment_faking.datasets.files import json_objects, read_rows
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import EVALUATIONS
 from alignment_faking.judges.reasons import AF_SCOPES, REASONS
+from alignment_faking.measurements import EVALUATIONS
 from alignment_faking.scenario.settings import SETTINGS, Setting
 
 POSITIVE_LABELS = frozenset(

@@ -15,7 +15,6 @@ import pandas as pd
 from inspect_ai.log import EvalLog, EvalSample
 
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.logs import (
     asked_decision_tags,
@@ -28,6 +27,7 @@ from alignment_faking.inspect.logs import (
     sample_texts,
 )
 from alignment_faking.inspect.scorers import SCORER_NAME
+from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario.settings import TIERS
 from alignment_faking.summary import label_runs

@@ -18,7 +18,7 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
-from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
+from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
 from alignment_faking.reference import compared_measure, published
 from alignment_faking.report.cells import ci, pct, tier_label
 from alignment_faking.report.figures import DPI

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from alignment_faking.evaluations import COMPLIANCE, EVALUATIONS
+from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
 from alignment_faking.report.cells import ci, pct, tier_label
 
 

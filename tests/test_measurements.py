@@ -11,13 +11,13 @@ import pytest
 from alignment_faking.datasets import load_queries
 from alignment_faking.doubles.scripted import scripted_judge_answer
 from alignment_faking.errors import UserError
-from alignment_faking.evaluations import EVALUATION_NAMES, EVALUATIONS, get_evaluation
 from alignment_faking.judges import JudgeInput, sample_judges
 from alignment_faking.judges.alignment_faking import SETTING_SLOTS
 from alignment_faking.judges.behaviour import ANTI_LAB, LYING, REALISM
 from alignment_faking.judges.labels import LABELLED_JUDGES, load_transcript_labels
 from alignment_faking.judges.reasons import REASONS, REASONS_JUDGE
 from alignment_faking.judges.verdicts import NotJudged, Verdict
+from alignment_faking.measurements import EVALUATION_NAMES, EVALUATIONS, get_evaluation
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import SETTINGS, build_scenario
 from alignment_faking.stats import behaviour_stats, reason_stats
