@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from inspect_ai.model._model import _models
+
+from alignment_faking.inspect.compat import MEMOIZED_MODELS
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("INSPECT_LOG_LEVEL", "warning")
@@ -24,7 +25,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
         monkeypatch.delenv(key, raising=False)
     # get_model() memoizes by name: a model bound to an earlier test's stub server must not leak
-    _models.clear()
+    MEMOIZED_MODELS.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from typing import Any
 
 from inspect_ai.model import Model, ModelOutput
 
+from alignment_faking.inspect.compat import Generate, intercept_generate
 from alignment_faking.secrets import (
     arg_secrets,
     redact,
@@ -32,35 +33,33 @@ def guard_model(model: Model) -> Model:
     A failed call is redacted in full (known values and credential-shaped strings); a
     successful one loses only the configured values, so ordinary model text is never altered.
     """
-    api = model.api
-    if getattr(api, "_credentials_guarded", False):  # get_model() memoizes: guard once
-        return model
-    original = api.generate
     secrets = _model_secrets(model)
 
-    async def generate(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = await original(*args, **kwargs)
-        except Exception as err:
-            scrub_exception(err, secrets)
-            raise
-        # providers may also return (output or exception, the call they made)
-        output, call = result if isinstance(result, tuple) else (result, None)
-        failed = isinstance(output, BaseException) or bool(output.error)
-        if isinstance(output, BaseException):
-            scrub_exception(output, secrets)
-        else:  # a provider may echo the request's headers even in an answer
-            if output.error:
-                output.error = redact(output.error, secrets)
-            _scrub_answer(output, secrets)
-        if call is not None and (failed or secrets):
-            clean = redact_tree if failed else scrub_tree
-            call.request = clean(call.request, secrets)
-            call.response = clean(call.response, secrets)
-        return result
+    def wrap(original: Generate) -> Generate:
+        async def generate(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = await original(*args, **kwargs)
+            except Exception as err:
+                scrub_exception(err, secrets)
+                raise
+            # providers may also return (output or exception, the call they made)
+            output, call = result if isinstance(result, tuple) else (result, None)
+            failed = isinstance(output, BaseException) or bool(output.error)
+            if isinstance(output, BaseException):
+                scrub_exception(output, secrets)
+            else:  # a provider may echo the request's headers even in an answer
+                if output.error:
+                    output.error = redact(output.error, secrets)
+                _scrub_answer(output, secrets)
+            if call is not None and (failed or secrets):
+                clean = redact_tree if failed else scrub_tree
+                call.request = clean(call.request, secrets)
+                call.response = clean(call.response, secrets)
+            return result
 
-    api.generate = generate  # type: ignore[method-assign]
-    api._credentials_guarded = True  # type: ignore[attr-defined]
+        return generate
+
+    intercept_generate(model.api, wrap)  # get_model() memoizes: a model met again is guarded once
     return model
 
 

@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import GenerateConfig, Model, get_model
-from inspect_ai.model._model import _models
-from inspect_ai.model._model_config import model_args_for_log
-from pydantic_core import to_jsonable_python
 
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.compat import (
+    MEMOIZED_MODELS,
+    PrerequisiteError,
+    memo_key,
+    set_explicit_base_url,
+)
 from alignment_faking.inspect.guard import guard_model
 from alignment_faking.secrets import redact_args, redact_url
 
@@ -137,18 +139,11 @@ def recorded_without_credentials(model: Model) -> Model:
         api.base_url = redact_url(api.base_url)
     model.model_args = redact_args(model.model_args)
     if model.explicit_base_url:
-        model._explicit_base_url = redact_url(model.explicit_base_url)  # Inspect has no setter
+        set_explicit_base_url(model, redact_url(model.explicit_base_url))
     # --resume (eval_retry) makes the model again from the log header, credentials redacted:
     # under that header's memo key, Inspect's get_model() finds this model, real URL and guard
-    _models[_retry_key(model)] = model
+    MEMOIZED_MODELS[memo_key(model)] = model
     return model
-
-
-def _retry_key(model: Model) -> str:
-    """The key Inspect's get_model() memoizes under for the model its log header describes."""
-    args = to_jsonable_python(model_args_for_log(model.model_args), fallback=lambda _: None)
-    config = model.config.model_dump_json(exclude_none=True)
-    return f"{model}None{config}{model.explicit_base_url}None{args}"
 
 
 def prerequisite_message(err: PrerequisiteError) -> str:
