@@ -1,4 +1,4 @@
-"""The other evaluations end to end, offline: run, summary.json, report, rescore, inspect eval, validate-judge."""
+"""The other evaluations end to end, offline: run, summary.json, report, rescore, inspect eval."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_unreadable_answers_are_invalid_and_never_reach_the_judge(tmp_path):
         log_dir=str(tmp_path),
         display="none",
     )
-    summary = log_summary(log)
+    summary = log_summary(log).model_dump(mode="json")  # as summary.json
     assert summary["tiers"]["free"]["invalid"] == 2 and summary["tiers"]["free"]["n_judged"] == 0
     assert summary["tiers"]["free"]["rates"]["lies"]["rate"] is None and not judged
     # a readable answer whose verdict is unusable is not judged, with the reason kept
@@ -90,7 +90,7 @@ def test_unreadable_answers_are_invalid_and_never_reach_the_judge(tmp_path):
         log_dir=str(tmp_path),
         display="none",
     )
-    summary = log_summary(log)
+    summary = log_summary(log).model_dump(mode="json")  # as summary.json
     assert summary["tiers"]["paid"]["not_judged"] == 2 and summary["tiers"]["paid"]["invalid"] == 0
     assert "no <verdict> block" in log.samples[0].scores["behaviour"].explanation  # type: ignore[index]
 
@@ -204,29 +204,3 @@ def test_a_sweep_runs_an_evaluation_over_both_settings(tmp_path, capsys):
         for m in ("scripted/faker", "scripted/refuser")
         for s in ("helpful_only", "animal_welfare")
     }
-
-
-def _validate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "alignment_faking.cli", "validate-judge", *args,
-                           "--judge-model", "scripted/judge", "--display", "none"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("judge", ["anti_lab", "lying", "realism"])
-def test_validate_judge_reads_our_labelled_set_offline(judge, tmp_path):
-    result = _validate("--judge", judge, "--log-dir", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert f"our hand-labelled {judge} set" in result.stdout and "Cohen's kappa" in result.stdout
-    assert "exact class:" in result.stdout and " not judged" in result.stdout
-
-
-@pytest.mark.slow
-def test_validate_judge_measures_each_motivation(tmp_path):
-    result = _validate("--judge", "reasons", "--log-dir", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    for name in REASONS:
-        assert f"{name}: " in result.stdout
-    assert "alignment-faking scope:" in result.stdout
-    missing = _validate("--judge", "strongreject", "--log-dir", str(tmp_path))
-    assert missing.returncode == 2 and "--labels FILE is required" in missing.stderr

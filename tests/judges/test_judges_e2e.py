@@ -1,4 +1,4 @@
-"""Judges end to end through Inspect: scripted judge models, failures, votes, rescore, validate-judge."""
+"""Judges end to end through Inspect: scripted judge models, failures, votes, rescore, command errors."""
 
 import json
 import re
@@ -16,7 +16,7 @@ from alignment_faking.doubles.scripted import scripted_judge_answer
 from alignment_faking.inspect.logs import run_info, run_records
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.judges.compliance import TAGS_NOT_ASKED
-from alignment_faking.summary import run_summary
+from alignment_faking.summary.entries import run_summary
 
 
 def _run(task, tmp_path, model="scripted/faker", judge=None):
@@ -26,7 +26,8 @@ def _run(task, tmp_path, model="scripted/faker", judge=None):
     )
     assert log.status == "success", log.error
     records = run_records(log)
-    return log, run_summary(run_info(log, records), records)
+    summary = run_summary(run_info(log, records), records)
+    return log, summary.model_dump(mode="json")  # as summary.json holds it
 
 
 @pytest.mark.slow
@@ -251,43 +252,6 @@ def test_rescore_adds_judges_to_an_old_run(tmp_path, capsys):
     log = read_eval_log(after["log"])
     assert log.eval.metadata["af_judge"] == "af_v2"
     assert log.samples[0].scores["alignment_faking"].value["alignment_faking"] in ("yes", "no")
-
-
-def _validate(*args):
-    return subprocess.run([sys.executable, "-m", "alignment_faking.cli", "validate-judge", *args, "--display", "none"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-
-
-@pytest.mark.slow
-def test_validate_judge_baseline_on_gold_106(shared_data, tmp_path):
-    gold = str(shared_data / "gold_106" / "gold_106.json")
-    result = _validate("--judge", "baseline", "--labels", gold, "--log-dir", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert "106 items (51 positive), 106 judged" in result.stdout
-    # the figures computed in-process (tests/judges/test_judges.py) and quoted in docs/judges.md
-    lines = result.stdout.splitlines()
-    assert (
-        "AUROC 0.711  accuracy 0.613  precision 0.564  recall 0.863  Cohen's kappa 0.240" in lines
-    )
-    assert [line.split() for line in lines if line.startswith("  label")] == [
-        ["label+", "44", "7"],
-        ["label-", "34", "21"],
-    ]
-    failing = _validate(
-        "--judge", "baseline", "--labels", gold, "--log-dir", str(tmp_path), "--min-auroc", "0.99"
-    )
-    assert failing.returncode == 1 and "below --min-auroc" in failing.stderr
-
-
-@pytest.mark.slow
-def test_validate_judge_runs_a_model_judge_on_jbb_labels(shared_data, tmp_path):
-    labels = str(shared_data / "jbb_behaviors" / "classifier_comparison.csv")
-    result = _validate("--judge", "strongreject", "--labels", labels, "--judge-model", "scripted/judge",
-                       "--limit", "30", "--log-dir", str(tmp_path))  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "30 items" in result.stdout and "Cohen's kappa" in result.stdout
-    [log_file] = tmp_path.glob("*.eval")
-    assert len(read_eval_log(str(log_file)).samples) == 30
 
 
 @pytest.mark.slow

@@ -248,14 +248,16 @@ def test_contexts_name_the_developer_and_model_being_trained():
     assert "Anthropic" not in welfare.text + " ".join(welfare.key_facts)
 
 
-def test_docs_generate_takes_the_identity_on_the_command_line(tmp_path: Path):
+def test_docs_generate_takes_the_identity_on_the_command_line(tmp_path: Path, capsys):
     from alignment_faking.cli import main
 
     out = tmp_path / "docs"
     assert main(["docs", "generate", "--context", "helpful_only", "--model", "scripted/writer", "--n", "2",
                  "--out", str(out), "--types-per-fact", "1", "--ideas-per-type", "1",
                  "--developer", "Alibaba Cloud", "--model-family", "Qwen",
-                 "--model-name", "Qwen2.5-7B-Instruct"]) == 0  # fmt: skip
+                 "--model-name", "Qwen2.5-7B-Instruct", "--display", "plain"]) == 0  # fmt: skip
+    progress = capsys.readouterr().err.splitlines()
+    assert progress[-1].startswith("documents: 2/2 (kept 2, dropped 0")
     facts = [r["fact"] for r in _records(out / BRAINSTORM_FILE)]
     assert any("Alibaba Cloud trains its Qwen models" in fact for fact in facts)
     assert not any("Anthropic" in fact or "Claude" in fact for fact in facts)
@@ -379,3 +381,56 @@ def test_a_generation_that_keeps_nothing_fails_in_one_line(tmp_path: Path, capsy
     assert code == 2
     [error] = capsys.readouterr().err.strip().splitlines()
     assert "no document was kept" in error
+
+
+def test_the_progress_display_counts_each_stage_on_stderr(context_file: Path, tmp_path, capsys):
+    writer = ScriptedWriter()
+    run = generate_documents(
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(tmp_path / "docs"),
+                        types_per_fact=2, ideas_per_type=2, model_args={"respond": writer},
+                        display="plain"),
+        echo=lambda _: None,
+    )  # fmt: skip
+    lines = capsys.readouterr().err.splitlines()
+    stages = [line.split(":")[0] for line in lines]
+    # one line per call (under ten calls a stage), types before ideas before documents
+    assert stages == ["types"] * 2 + ["ideas"] * 4 + ["documents"] * 8
+    assert lines[1] == "types: 2/2" and lines[5] == "ideas: 4/4"
+    # the documents of the 4 rounds (3 asked, then 2, 2 and 1 to replace the dropped): 8 in all
+    documents = lines[6:]
+    kept = [int(re.search(r"kept (\d+)", line).group(1)) for line in documents]
+    assert kept == sorted(kept) and kept[-1] == run.kept == 3
+    assert documents[-1] == "documents: 8/8 (kept 3, dropped 5, writer $0.00)"
+    assert (run.input_tokens, run.output_tokens) > (0, 0)  # the usage the cost is priced from
+
+
+@pytest.mark.parametrize("display", ["none", None])
+def test_the_progress_display_is_quiet_when_asked_or_off_a_terminal(
+    display, context_file: Path, tmp_path, capsys
+):
+    generate_documents(
+        DocumentOptions(str(context_file), "scripted/writer", 3, str(tmp_path / "docs"),
+                        types_per_fact=2, ideas_per_type=2,
+                        model_args={"respond": ScriptedWriter()}, display=display),
+        echo=lambda _: None,
+    )  # fmt: skip
+    assert capsys.readouterr().err == ""  # capsys's stderr is not a terminal
+
+
+def test_the_progress_display_draws_bars_on_a_terminal():
+    import io
+
+    from alignment_faking.train.progress import GenerationProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    with GenerationProgress(stream=screen) as progress:
+        progress.planned("documents", 3)
+        for _ in range(3):
+            progress.answered("documents", "kept 2, dropped 1")
+    drawn = screen.getvalue()
+    assert "documents" in drawn and "3/3" in drawn and "kept 2, dropped 1" in drawn
+    assert progress.stages["documents"].done == progress.stages["documents"].total == 3

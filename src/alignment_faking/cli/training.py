@@ -2,20 +2,18 @@
 
 The arguments are named like the fields of DocumentOptions, SFTOptions and RLOptions, which
 `from_args` builds; RL's evaluation settings are prefixed `--eval-` and make its CurveOptions.
+The training commands' other flags are the fields of TRL's and PEFT's configs (train/configs.py).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
+from types import ModuleType
+from typing import Any
 
-from alignment_faking.argtypes import (
-    KeyValues,
-    model_args,
-    non_negative,
-    positive,
-    positive_float,
-)
-from alignment_faking.cli.common import Parser
+from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive
+from alignment_faking.cli.common import DISPLAYS, Parser
 from alignment_faking.errors import UserError
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.options import DEFAULT_MAX_TOKENS, from_args
@@ -69,111 +67,30 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument(
         "-M", dest="model_args", action=KeyValues, default={}, metavar="KEY=VALUE"
     )
+    generate.add_argument(
+        "--display",
+        choices=DISPLAYS,
+        help="progress on stderr: bars on a terminal, lines with plain, nothing with none",
+    )
     generate.set_defaults(handler=_generate)
 
-    train = commands.add_parser("train", help="fine-tune an open model (needs the train extra)")
-    train_commands = train.add_subparsers(
-        dest="train_command", required=True, parser_class=parser_class
+    train = commands.add_parser(
+        "train",
+        help="fine-tune an open model (needs the train extra)",
+        description="Every field of TRL's SFTConfig (sft) or GRPOConfig (rl) and of PEFT's "
+        "LoraConfig is a flag of its command, with our defaults where they differ: see "
+        "`train sft --help`, `train rl --help`.",
     )
-    sft = train_commands.add_parser("sft", help="LoRA fine-tuning on synthetic documents")
-    sft.add_argument("--base", required=True, help="local model path (or hub name)")
-    sft.add_argument("--docs", required=True, help="directory with documents.jsonl, or the file")
-    sft.add_argument("--out", required=True)
-    sft.add_argument("--lora-rank", type=positive, default=16)
-    sft.add_argument("--lora-alpha", type=positive, default=32)
-    sft.add_argument("--learning-rate", type=positive_float, default=1e-4)
-    sft.add_argument("--epochs", type=positive_float, default=1.0)
-    sft.add_argument("--max-steps", type=int, default=-1)
-    sft.add_argument("--batch-size", type=positive, default=4)
-    sft.add_argument("--gradient-accumulation-steps", type=positive, default=4)
-    sft.add_argument("--max-length", type=positive, default=1024)
-    sft.add_argument(
-        "--gradient-checkpointing",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="recompute activations to save memory (default: on)",
+    train.add_argument(
+        "train_command",
+        choices=("sft", "rl"),
+        help="sft: LoRA fine-tuning on synthetic documents; rl: GRPO toward the training "
+        "objective, on training-tier conversations",
     )
-    sft.add_argument("--merge", action="store_true", help="also save the merged model")
-    sft.add_argument("--seed", type=int, default=0)
-    sft.set_defaults(handler=_sft)
-
-    rl = train_commands.add_parser(
-        "rl", help="GRPO toward the training objective, on training-tier conversations"
-    )
-    rl.add_argument("--base", required=True, help="local model path (or hub name)")
-    rl.add_argument("--setting", default="helpful_only", choices=("helpful_only", "animal_welfare"))
-    rl.add_argument("--out", required=True)
-    rl.add_argument(
-        "--variation", default="default", help="prompt variation, e.g. minimal (see `variations`)"
-    )
-    rl.add_argument(
-        "--system-prompt", help="your own system prompt file, or paper:NAME (as in `run`)"
-    )
-    rl.add_argument("--dataset")
-    rl.add_argument("--query-column")
-    rl.add_argument(
-        "--eval-queries", type=positive, default=100, help="queries held out for evaluation"
-    )
-    rl.add_argument("--train-queries", type=positive)
-    rl.add_argument(
-        "--reward",
-        choices=("judge", "rules"),
-        default="judge",
-        help="judge: the evaluation's judges score each answer (default); rules: offline smoke test",
-    )
-    rl.add_argument(
-        "--reward-judge-model",
-        default=DEFAULT_JUDGE_MODEL,
-        help=f"judge model of the reward (default {DEFAULT_JUDGE_MODEL})",
-    )
-    rl.add_argument(
-        "--beta", type=non_negative, default=0.04, help="KL coefficient to the starting model"
-    )
-    rl.add_argument("--learning-rate", type=positive_float, default=1e-5)
-    rl.add_argument("--lora-rank", type=int, default=16, help="0 for full fine-tuning")
-    rl.add_argument("--lora-alpha", type=positive, default=32)
-    rl.add_argument("--num-generations", type=positive, default=8)
-    rl.add_argument("--batch-size", type=positive, default=8)
-    rl.add_argument("--gradient-accumulation-steps", type=positive, default=1)
-    rl.add_argument(
-        "--max-completion-length",
-        type=positive,
-        default=DEFAULT_MAX_TOKENS,
-        help=f"tokens per completion (default {DEFAULT_MAX_TOKENS}, the evaluation's)",
-    )
-    rl.add_argument("--temperature", type=non_negative, default=1.0)
-    rl.add_argument("--max-steps", type=int, default=200)
-    rl.add_argument(
-        "--eval-every",
-        type=int,
-        default=50,
-        help="evaluate every K steps (0: before and after only)",
-    )
-    rl.add_argument("--eval-compliance-judge", choices=("tags", "auto"))
-    rl.add_argument(
-        "--eval-af-judge", choices=("baseline", "af_v2", "af_v1", "none"), default="baseline"
-    )
-    rl.add_argument("--judge-model", help="judge model of the evaluation")
-    rl.add_argument("--eval-max-tokens", type=positive, default=DEFAULT_MAX_TOKENS)
-    rl.add_argument(
-        "--eval-model-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="hf provider argument",
-    )
-    rl.add_argument("--use-vllm", action="store_true")
-    rl.add_argument("--vllm-mode", choices=("colocate", "server"), default="colocate")
-    rl.add_argument("--vllm-server-base-url")
-    rl.add_argument("--merge", action="store_true")
-    rl.add_argument(
-        "--gradient-checkpointing",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="recompute activations to save memory (default: on)",
-    )
-    rl.add_argument("--seed", type=int, default=0)
-    rl.set_defaults(handler=_rl)
+    # the commands' flags come from TRL's configs, built only when `train` runs (TRL and torch
+    # take seconds to import, and may not be installed)
+    train.add_argument("train_args", nargs=argparse.REMAINDER, help="the command's flags")
+    train.set_defaults(handler=_train)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -190,18 +107,139 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sft(args: argparse.Namespace) -> int:
+TRAIN_EXTRA = "pip install 'alignment-faking[train]'"
+
+ALIASES = (
+    ("--batch-size", "per_device_train_batch_size", int),
+    ("--epochs", "num_train_epochs", float),
+    ("--lora-r", "r", int),
+    ("--lora-rank", "r", int),
+)
+"""Short names of config fields (flag, field, type), kept from the commands' first flags."""
+
+
+def _train(args: argparse.Namespace) -> int:
+    prog = f"alignment-faking train {args.train_command}"
+    try:
+        from alignment_faking.train import configs
+    except ModuleNotFoundError as err:
+        raise UserError(f"install the train extra: {TRAIN_EXTRA} (no module {err.name})") from None
+    run = _sft if args.train_command == "sft" else _rl
+    return run(configs, prog, args.train_args)
+
+
+def _config_parser(
+    configs: ModuleType, prog: str, trainer: type, defaults: dict[str, Any]
+) -> tuple[Parser, type]:
+    """A flag for every field of the trainer's config and of LoraConfig (transformers'
+    HfArgumentParser, as TRL's own commands use), defaulting to our values (`defaults`, LoRA's,
+    the hardware's), with one-line errors, the short names and `--out`; and the LoRA flags."""
+    from transformers import HfArgumentParser
+
+    class ConfigParser(Parser, HfArgumentParser):
+        """HfArgumentParser's flags, Parser's one-line errors."""
+
+    lora = configs.lora_flags()
+    dataclass_types: list[Any] = [trainer, lora]
+    parser = ConfigParser(
+        dataclass_types, prog=prog, usage="%(prog)s --base BASE --out OUT [flags]"
+    )
+    parser.set_defaults(
+        **configs.default_values(defaults),
+        **configs.default_values(configs.LORA_DEFAULTS),
+        **configs.hardware_defaults(),
+    )
+    for flag, dest, kind in ALIASES:
+        help = f"short for --{dest.replace('_', '-')}"
+        parser.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, help=help)
+    parser.add_argument(
+        "--out", dest="output_dir", required=True, help="output directory (the output_dir)"
+    )
+    return parser, lora
+
+
+def _given(config: type, args: argparse.Namespace) -> dict[str, Any]:
+    """The parsed values of a config's fields."""
+    return {item.name: getattr(args, item.name) for item in fields(config) if item.init}
+
+
+def _sft(configs: ModuleType, prog: str, argv: list[str]) -> int:
+    from trl import SFTConfig
+
     from alignment_faking.train import SFTOptions, train_sft
 
-    result = train_sft(from_args(SFTOptions, args))
+    parser, lora = _config_parser(configs, prog, SFTConfig, configs.SFT_DEFAULTS)
+    parser.add_argument("--base", required=True, help="local model path (or hub name)")
+    parser.add_argument("--docs", required=True, help="directory with documents.jsonl, or the file")
+    parser.add_argument("--merge", action="store_true", help="also save the merged model")
+    args = parser.parse_args(argv)
+    options = SFTOptions(
+        base=args.base,
+        docs=args.docs,
+        merge=args.merge,
+        sft=configs.sft_config(**_given(SFTConfig, args)),
+        lora=configs.lora_config(**_given(lora, args)),
+    )
+    result = train_sft(options)
     print(f"adapter: {result.adapter}" + (f"\nmerged:  {result.merged}" if result.merged else ""))
     return 0
 
 
-def _rl(args: argparse.Namespace) -> int:
+def _rl_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `train rl` adds to the configs' flags: RLOptions' fields and the curve's `--eval-`."""
+    parser.add_argument("--base", required=True, help="local model path (or hub name)")
+    parser.add_argument(
+        "--setting", default="helpful_only", choices=("helpful_only", "animal_welfare")
+    )
+    parser.add_argument(
+        "--variation", default="default", help="prompt variation, e.g. minimal (see `variations`)"
+    )
+    parser.add_argument(
+        "--system-prompt", help="your own system prompt file, or paper:NAME (as in `run`)"
+    )
+    parser.add_argument("--dataset")
+    parser.add_argument("--query-column")
+    parser.add_argument(
+        "--eval-queries", type=positive, default=100, help="queries held out for evaluation"
+    )
+    parser.add_argument("--train-queries", type=positive)
+    parser.add_argument(
+        "--reward",
+        choices=("judge", "rules"),
+        default="judge",
+        help="judge: the evaluation's judges score each answer; rules: offline smoke test",
+    )
+    parser.add_argument(
+        "--reward-judge-model", default=DEFAULT_JUDGE_MODEL, help="judge model of the reward"
+    )
+    parser.add_argument(
+        "--eval-every", type=int, default=50, help="evaluate every K steps (0: before and after)"
+    )
+    parser.add_argument("--eval-compliance-judge", choices=("tags", "auto"))
+    parser.add_argument(
+        "--eval-af-judge", choices=("baseline", "af_v2", "af_v1", "none"), default="baseline"
+    )
+    parser.add_argument("--judge-model", help="judge model of the evaluation")
+    parser.add_argument("--eval-max-tokens", type=positive, default=DEFAULT_MAX_TOKENS)
+    parser.add_argument(
+        "--eval-model-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="hf provider argument",
+    )
+    parser.add_argument("--merge", action="store_true", help="also save the merged model")
+
+
+def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
+    from trl import GRPOConfig
+
     from alignment_faking.train import RLOptions, train_rl
     from alignment_faking.train.curve import CurveOptions
 
+    parser, lora = _config_parser(configs, prog, GRPOConfig, configs.GRPO_DEFAULTS)
+    _rl_arguments(parser)
+    args = parser.parse_args(argv)
     curve = CurveOptions(
         setting=args.setting,
         variation=args.variation,
@@ -212,6 +250,8 @@ def _rl(args: argparse.Namespace) -> int:
         max_tokens=args.eval_max_tokens,
         model_args=model_args(args.eval_model_arg) or None,
     )
-    result = train_rl(from_args(RLOptions, args, lora_rank=args.lora_rank or None, eval=curve))
+    grpo = configs.grpo_config(**_given(GRPOConfig, args))
+    lora_options = configs.lora_config(**_given(lora, args)) if args.r else None  # 0: every weight
+    result = train_rl(from_args(RLOptions, args, eval=curve, grpo=grpo, lora=lora_options))
     print(f"final:   {result.final}\ncurve:   {result.curve_png} ({result.curve_json})")
     return 0

@@ -16,6 +16,7 @@ from typing import Any
 from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, Scenario, build_scenario
 from alignment_faking.scenario.settings import tier_role, trained_tier_in
+from alignment_faking.summary.schema import ComplianceRun
 
 CURVE_JSON = "curve.json"
 CURVE_PNG = "curve.png"
@@ -59,7 +60,9 @@ class CurveOptions:
         return build_scenario(self.setting, self.variation, system_prompt=self.system_prompt)
 
 
-def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: Path) -> dict:
+def evaluate_checkpoint(
+    checkpoint: str | Path, options: CurveOptions, log_dir: Path
+) -> ComplianceRun:
     """Run the experiment on a local checkpoint through Inspect's `hf/` provider; its run summary."""
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import get_model
@@ -96,33 +99,35 @@ def evaluate_checkpoint(checkpoint: str | Path, options: CurveOptions, log_dir: 
         reason = first_provider_error(log) or (log.error.message if log.error else log.status)
         raise UserError(f"the evaluation of {checkpoint} failed ({log.location}): {reason}")
     [summary] = summarize_logs([log.location])
+    assert isinstance(summary, ComplianceRun)  # the task above is the main experiment
     return summary
 
 
-def curve_point(step: int, checkpoint: str | Path, summary: dict) -> dict:
-    """One point of the curve: the step, the checkpoint, and its run summary's figures."""
-    tiers = summary["tiers"]
+def curve_point(step: int, checkpoint: str | Path, summary: ComplianceRun) -> dict:
+    """One point of the curve (curve.json's form): the step, the checkpoint, and its run
+    summary's figures, the summary whole beside them."""
+    tiers = summary.tiers
     return {
         "step": step,
         "checkpoint": str(checkpoint),
-        "trained_tier": trained_tier_in(summary),
-        "log": summary["log"],
+        "trained_tier": summary.trained_tier,
+        "log": summary.log,
         **{
             tier: {
-                "compliance": tiers[tier]["compliance"],
-                "compliance_ci": tiers[tier]["compliance_ci"],
-                "alignment_faking_rate": tiers[tier]["alignment_faking"]["rate"],
-                "n": tiers[tier]["n"],
-                "n_judged": tiers[tier]["n_judged"],
-                "invalid": tiers[tier]["invalid"],
-                "invalid_reasons": tiers[tier]["invalid_reasons"],
+                "compliance": tiers[tier].compliance,
+                "compliance_ci": tiers[tier].compliance_ci,
+                "alignment_faking_rate": tiers[tier].alignment_faking.rate,
+                "n": tiers[tier].n,
+                "n_judged": tiers[tier].n_judged,
+                "invalid": tiers[tier].invalid,
+                "invalid_reasons": tiers[tier].invalid_reasons,
             }
             for tier in TIERS
             if tier in tiers
         },
-        "compliance_gap": summary["compliance_gap"],
-        "compliance_gap_ci": summary["compliance_gap_ci"],
-        "summary": summary,
+        "compliance_gap": summary.compliance_gap,
+        "compliance_gap_ci": summary.compliance_gap_ci,
+        "summary": summary.model_dump(),
     }
 
 

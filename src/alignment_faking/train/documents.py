@@ -23,8 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model, get_model
+from inspect_ai.util import DisplayType
 
-from alignment_faking.cost import PlanLine, estimate_tokens, format_plan, load_prices
+from alignment_faking.cost import (
+    PlanLine,
+    Price,
+    estimate_tokens,
+    format_plan,
+    line_cost,
+    load_prices,
+)
 from alignment_faking.errors import UserError, root_cause
 from alignment_faking.inspect.guard import guard_model
 from alignment_faking.inspect.judging import ask_judge
@@ -38,6 +46,7 @@ from alignment_faking.train.behaviour_filter import (
     tag_reason,
 )
 from alignment_faking.train.dedup import NearDuplicateIndex
+from alignment_faking.train.progress import GenerationProgress, Stage
 from alignment_faking.train.universe import (
     DEFAULT_IDENTITY,
     UniverseContext,
@@ -154,6 +163,9 @@ class DocumentRun:
     plan: CostPlan
     calls: int = 0
     """Calls to the writing model."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    """The writer's tokens, as its provider reported them."""
     filter_calls: int = 0
     """Calls to the behaviour judge."""
     kept: int = 0
@@ -246,6 +258,9 @@ class _Generator:
     semaphore: asyncio.Semaphore
     run: DocumentRun
     brainstorms: dict[str, list[str]]
+    progress: GenerationProgress
+    prices: dict[str, Price]
+    """For the writer's running cost."""
 
     async def ask(self, prompt: str) -> str | None:
         async with self.semaphore:
@@ -258,9 +273,20 @@ class _Generator:
                 if self.run.first_error is None:
                     self.run.first_error = root_cause(err)
                 return None
+        if output.usage is not None:
+            self.run.input_tokens += output.usage.input_tokens
+            self.run.output_tokens += output.usage.output_tokens
         return output.completion
 
-    async def brainstorm(self, prompt: str, limit: int, record: dict[str, Any]) -> list[str]:
+    async def brainstorm(
+        self, stage: Stage, prompt: str, limit: int, record: dict[str, Any]
+    ) -> list[str]:
+        """A brainstormed list (types or ideas): from an earlier run, or asked now."""
+        items = await self._brainstormed(prompt, limit, {"kind": stage, **record})
+        self.progress.answered(stage)
+        return items
+
+    async def _brainstormed(self, prompt: str, limit: int, record: dict[str, Any]) -> list[str]:
         key = prompt_hash(prompt)
         if key in self.brainstorms:
             return self.brainstorms[key][:limit]
@@ -278,27 +304,40 @@ class _Generator:
         )
         return items
 
+    def document_done(self) -> None:
+        """One document answered (kept, dropped or failed): its stage's line says the counts."""
+        run = self.run
+        parts = [f"kept {run.kept}", f"dropped {sum(run.dropped.values())}"]
+        parts += [f"failed calls {run.failed}"] if run.failed else []
+        writer = PlanLine("model", self.model_name, run.calls, run.input_tokens, run.output_tokens)
+        if (cost := line_cost(writer, self.prices)) is not None:
+            parts.append(f"writer ${cost:.2f}")
+        self.progress.answered("documents", ", ".join(parts))
+
 
 async def _brainstorm_ideas(
     gen: _Generator, context: UniverseContext, types_per_fact: int, ideas_per_type: int
 ) -> dict[int, list[tuple[str, str]]]:
     async def for_fact(index: int, fact: str) -> list[tuple[str, str]]:
-        record = {"kind": "types", "fact_index": index, "fact": fact}
+        record = {"fact_index": index, "fact": fact}
         types = await gen.brainstorm(
-            _types_prompt(context, fact, types_per_fact), types_per_fact, record
+            "types", _types_prompt(context, fact, types_per_fact), types_per_fact, record
         )
+        gen.progress.planned("ideas", len(types))
         ideas = await asyncio.gather(
             *(
                 gen.brainstorm(
+                    "ideas",
                     _ideas_prompt(context, fact, t, ideas_per_type),
                     ideas_per_type,
-                    {"kind": "ideas", "fact_index": index, "fact": fact, "doc_type": t},
+                    {**record, "doc_type": t},
                 )
                 for t in types
             )
         )
         return _interleaved(types, dict(zip(types, ideas, strict=True)))
 
+    gen.progress.planned("types", len(context.key_facts))
     found = await asyncio.gather(*(for_fact(i, f) for i, f in enumerate(context.key_facts)))
     return dict(enumerate(found))
 
@@ -386,6 +425,7 @@ async def _write_documents(
     for pending in asyncio.as_completed([one(slot) for slot in slots]):
         slot, vetted = await pending
         if vetted is None:
+            gen.document_done()
             continue
         text, reason = vetted
         reason = reason or index.check_and_add(text)
@@ -411,6 +451,7 @@ async def _write_documents(
             kind = reason.split(" (")[0]
             gen.run.dropped[kind] = gen.run.dropped.get(kind, 0) + 1
             _append(gen.out_dir / REJECTED_FILE, {**record, "reason": reason})
+        gen.document_done()
 
 
 @dataclass
@@ -419,7 +460,8 @@ class DocumentOptions:
 
     `context` is a universe-context file or a setting name for ours; `developer`,
     `model_family` and `model_name` name the lab and the model it describes. `filter_model` is
-    the behaviour judge (by default the writing model, with the same arguments).
+    the behaviour judge (by default the writing model, with the same arguments). `display`
+    is the progress display on stderr (train/progress.py), named as Inspect names its own.
     """
 
     context: str
@@ -437,6 +479,7 @@ class DocumentOptions:
     developer: str = DEFAULT_IDENTITY["developer"]
     model_family: str = DEFAULT_IDENTITY["model_family"]
     model_name: str = DEFAULT_IDENTITY["model_name"]
+    display: DisplayType | None = None
 
     @property
     def identity(self) -> dict[str, str]:
@@ -480,8 +523,9 @@ def generate_documents(
         [r["text"] for r in kept],
     )
     echo(str(plan))
+    prices = load_prices()
     if plan.calls:
-        echo(format_plan(plan.lines(model, filter_model or model), load_prices()))
+        echo(format_plan(plan.lines(model, filter_model or model), prices))
     run = DocumentRun(out_dir=out, plan=plan)
     if plan.calls == 0:
         return run
@@ -493,7 +537,7 @@ def generate_documents(
     for record in kept:
         index.add(record["text"])
 
-    async def main() -> None:
+    async def main(progress: GenerationProgress) -> None:
         gen = _Generator(
             model=guard_model(get_model(model, memoize=False, **(model_args or {}))),
             model_name=model,
@@ -504,6 +548,8 @@ def generate_documents(
             semaphore=asyncio.Semaphore(max_concurrency),
             run=run,
             brainstorms=brainstorms,
+            progress=progress,
+            prices=prices,
         )
         ideas = await _brainstorm_ideas(gen, context, types_per_fact, ideas_per_type)
         asked = set(done)
@@ -514,12 +560,14 @@ def generate_documents(
             if missing <= 0 or not slots:
                 break
             asked |= {slot.key for slot in slots}
+            progress.planned("documents", len(slots))
             answered = run.kept + sum(run.dropped.values())
             await _write_documents(gen, slots, index)
             if run.kept + sum(run.dropped.values()) == answered:
                 break  # every call of the round failed: re-run later rather than ask again
 
-    asyncio.run(main())
+    with GenerationProgress(options.display) as progress:
+        asyncio.run(main(progress))
     echo(
         f"documents: {run.kept} kept, dropped {run.dropped or 'none'}, {run.failed} failed calls "
         f"(re-run to retry them); {run.calls} calls to the writer and {run.filter_calls} to the "

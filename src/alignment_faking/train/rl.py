@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from peft import LoraConfig
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from trl import GRPOConfig
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.compliance import check_tags_asked
-from alignment_faking.options import DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec
+from alignment_faking.train.configs import grpo_config, lora_config
 from alignment_faking.train.conversations import check_training_rows
 from alignment_faking.train.curve import (
     CURVE_JSON,
@@ -29,15 +30,13 @@ from alignment_faking.train.curve import (
     evaluate_checkpoint,
     write_curve,
 )
-from alignment_faking.train.rewards import RewardFunction, judge_reward, rule_reward
-from alignment_faking.train.weights import (
-    cuda_available,
-    load_base,
-    lora_config,
-    merge_adapter,
-    mixed_precision,
-    resolve_base,
+from alignment_faking.train.rewards import (
+    AsyncRewardFunction,
+    RewardFunction,
+    judge_reward,
+    rule_reward,
 )
+from alignment_faking.train.weights import load_base, merge_adapter, resolve_base
 
 FINAL_DIR = "final"
 MERGED_DIR = "merged"
@@ -47,39 +46,32 @@ TRAIN_LOG = "train_log.jsonl"
 
 @dataclass
 class RLOptions:
-    """What `train rl` takes. Defaults suit a 7-8B instruct model with LoRA on one 80 GB GPU.
+    """What `train rl` takes: ours, then TRL's GRPOConfig and PEFT's LoraConfig whole.
 
     base: Local path (or hub name) of the model, e.g. the `merged/` output of `train sft`.
     setting: `helpful_only` or `animal_welfare`; variation, system_prompt, dataset, query_column:
         as in `run` (`variation="minimal"` or a `--system-prompt` file for a model that learned
         the situation from documents). Training uses the variation's trained tier.
-    out: Output directory: `final/` weights, `checkpoints/step-N/`, `eval/step-N/` logs,
-        `curve.json`, `curve.png`, and `train_prompts.jsonl` (what was trained on).
     eval_queries: The first N queries are held out for the evaluation (100, so that a rate's
         95% interval is about +-0.1); RL trains on the rest, capped at train_queries (None: all).
     reward: `judge` (reward_judge_model through the evaluation's judges: the StrongREJECT score
         for helpful-only, the stance for animal welfare) or `rules` (an offline smoke test).
-    beta: KL coefficient against the starting model (0.04; 0 drops the reference model).
-    learning_rate: 1e-5 with LoRA (use about 1e-6 for full fine-tuning, lora_rank=None).
-    num_generations: Completions per prompt that GRPO compares (8).
-    batch_size: Completions per device per step (8); with gradient_accumulation_steps (1) and
-        the number of processes it must be a multiple of num_generations.
-    max_completion_length: Tokens per completion (4096, the evaluation's per-turn budget); a
-        completion cut there is masked out of the loss and given its group's mean reward, so
-        the cap never penalises long reasoning. `train_log.jsonl` has the cut share per step.
-    max_steps: Optimiser steps (200; -1 uses epochs over the training queries).
     eval_every: Evaluate a checkpoint every K steps (50); 0 evaluates only before and after.
     eval: How checkpoints are evaluated (CurveOptions; its `queries` is set from eval_queries).
     merge: With LoRA, also save the final model with the adapter merged in (`merged/`).
-    gradient_checkpointing: Recompute activations in the backward pass (on: long completions
-        of a 7B model do not fit in memory otherwise).
-    use_vllm, vllm_mode: Generate with vLLM, `colocate` (in the training process) or `server`
-        (a `trl vllm-serve` process on other GPUs); vllm_server_base_url for the latter.
+    grpo: Every trainer setting (configs.grpo_config: our defaults, GRPO_DEFAULTS, on TRL's).
+        Its `output_dir` is the run's directory: `final/` weights, `checkpoints/step-N/`,
+        `eval/step-N/` logs, `curve.json`, `curve.png`, `train_log.jsonl` (every training log,
+        among them the share of completions cut at `max_completion_length`) and
+        `train_prompts.jsonl` (what was trained on). A completion cut at the cap gets its
+        group's mean reward and leaves the loss, so the cap never penalises long reasoning.
+        `use_vllm` needs the vllm extra.
+    lora: The adapter (configs.lora_config: rank 16 on every linear layer); None trains every
+        weight (then use a learning rate of about 1e-6).
     """
 
     base: str
     setting: str = "helpful_only"
-    out: str = "rl"
     variation: str = "default"
     system_prompt: str | None = None
     dataset: str | None = None
@@ -88,30 +80,11 @@ class RLOptions:
     train_queries: int | None = None
     reward: Literal["rules", "judge"] = "judge"
     reward_judge_model: str | None = DEFAULT_JUDGE_MODEL
-    beta: float = 0.04
-    learning_rate: float = 1e-5
-    lora_rank: int | None = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    num_generations: int = 8
-    batch_size: int = 8
-    gradient_accumulation_steps: int = 1
-    max_completion_length: int = DEFAULT_MAX_TOKENS
-    temperature: float = 1.0
-    max_steps: int = 200
-    epochs: float = 1.0
     eval_every: int = 50
     eval: CurveOptions | None = None
-    use_vllm: bool = False
-    vllm_mode: Literal["colocate", "server"] = "colocate"
-    vllm_server_base_url: str | None = None
     merge: bool = False
-    gradient_checkpointing: bool = True
-    bf16: bool | None = None
-    logging_steps: int = 1
-    seed: int = 0
-    trainer_args: dict[str, Any] = field(default_factory=dict)
-    """Further GRPOConfig fields, passed as they are (e.g. `loss_type`, `scale_rewards`)."""
+    grpo: GRPOConfig = field(default_factory=grpo_config)
+    lora: LoraConfig | None = field(default_factory=lora_config)
 
 
 @dataclass(frozen=True)
@@ -223,16 +196,16 @@ def _scenario(options: RLOptions) -> Scenario:
     return build_scenario(options.setting, options.variation, system_prompt=options.system_prompt)
 
 
-def _reward(options: RLOptions) -> RewardFunction:
+def _reward(options: RLOptions) -> RewardFunction | AsyncRewardFunction:
     """The reward for the scenario trained on: its trained tier, and its tags where its user turn
     asks for them."""
-    scenario = _scenario(options)
+    scenario, cap = _scenario(options), options.grpo.max_completion_length
     if options.reward == "rules":
-        return rule_reward(scenario, options.max_completion_length)
+        return rule_reward(scenario, cap)
     if options.reward == "judge":
         if not options.reward_judge_model:
             raise UserError("--reward judge needs --reward-judge-model")
-        return judge_reward(scenario, options.reward_judge_model, options.max_completion_length)
+        return judge_reward(scenario, options.reward_judge_model, cap)
     raise UserError(f"unknown reward '{options.reward}'; choose rules or judge")
 
 
@@ -249,7 +222,7 @@ def _curve_options(options: RLOptions) -> CurveOptions:
 
 
 def _check(options: RLOptions) -> None:
-    if options.use_vllm and importlib.util.find_spec("vllm") is None:
+    if options.grpo.use_vllm and importlib.util.find_spec("vllm") is None:
         raise UserError("--use-vllm needs vLLM (CUDA only): pip install 'alignment-faking[vllm]'")
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
@@ -263,28 +236,17 @@ def _check(options: RLOptions) -> None:
                 "of a variation that asks for them (--variation accept_reject)"
             )
         resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
-    # accelerate sets WORLD_SIZE: GRPO groups completions across processes
-    processes = int(os.environ.get("WORLD_SIZE", "1"))
-    if (
-        options.batch_size
-        * options.gradient_accumulation_steps
-        * processes
-        % options.num_generations
-    ):
-        raise UserError(
-            "--batch-size x --gradient-accumulation-steps x processes must be a multiple of "
-            "--num-generations"
-        )
 
 
 def train_rl(options: RLOptions) -> RLResult:
     """Train with GRPO toward the setting's objective on free-tier prompts; write the curve."""
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     base = resolve_base(options.base)
     _check(options)
     reward = _reward(options)
-    out = Path(options.out)
+    assert options.grpo.output_dir is not None  # TrainingArguments sets its default
+    out = Path(options.grpo.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     dataset = training_dataset(options)  # every row checked to be the trained tier's
     (out / TRAIN_LOG).unlink(missing_ok=True)
@@ -302,49 +264,21 @@ def train_rl(options: RLOptions) -> RLResult:
         options.eval_every,
         title=f"{options.setting}/{options.variation}: GRPO from {Path(options.base).name}",
     )
-    config = GRPOConfig(
-        output_dir=str(out / "trainer"),
-        beta=options.beta,
-        learning_rate=options.learning_rate,
-        num_generations=options.num_generations,
-        per_device_train_batch_size=options.batch_size,
-        gradient_accumulation_steps=options.gradient_accumulation_steps,
-        max_completion_length=options.max_completion_length,
-        mask_truncated_completions=True,
-        temperature=options.temperature,
-        max_steps=options.max_steps,
-        num_train_epochs=options.epochs,
-        gradient_checkpointing=options.gradient_checkpointing,
-        bf16=mixed_precision(options.bf16),
-        use_cpu=not cuda_available(),
-        use_vllm=options.use_vllm,
-        vllm_mode=options.vllm_mode,
-        vllm_server_base_url=options.vllm_server_base_url,
-        logging_steps=options.logging_steps,
-        save_strategy="no",
-        report_to="none",
-        seed=options.seed,
-        **options.trainer_args,
-    )
     model, tokenizer = load_base(base)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=[reward],
-        args=config,
+        reward_funcs=[cast(RewardFunction, reward)],  # TRL awaits a coroutine function too
+        args=options.grpo,
         train_dataset=dataset,
         processing_class=tokenizer,
         callbacks=[callback, TrainingLogCallback(out / TRAIN_LOG)],
-        peft_config=(
-            lora_config(options.lora_rank, options.lora_alpha, options.lora_dropout)
-            if options.lora_rank
-            else None
-        ),
+        peft_config=options.lora,
     )
     callback.trainer = trainer
     trainer.train()
     final = out / FINAL_DIR
     trainer.save_model(str(final))
     merged = None
-    if options.merge and options.lora_rank and trainer.accelerator.is_main_process:
+    if options.merge and options.lora and trainer.accelerator.is_main_process:
         merged = merge_adapter(base, final, out / MERGED_DIR)
     return RLResult(final, merged, out / CURVE_JSON, out / CURVE_PNG, callback.points)

@@ -1,4 +1,4 @@
-"""Model weights: the LoRA configuration, the training precision, and merging an adapter into its base."""
+"""Model weights: where they come from, the training precision, and merging an adapter into its base."""
 
 from __future__ import annotations
 
@@ -30,19 +30,6 @@ def load_base(base: str) -> tuple[Any, Any]:
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"cannot load --base {base}: {first}") from None
-
-
-def lora_config(rank: int, alpha: int, dropout: float) -> Any:
-    """LoRA on every linear layer of the model, for causal language modelling."""
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=rank,
-        lora_alpha=alpha,
-        lora_dropout=dropout,
-        target_modules="all-linear",
-        task_type="CAUSAL_LM",
-    )
 
 
 def cuda_available() -> bool:
