@@ -113,7 +113,7 @@ def main() -> None:
         assert read_back == samples, "the log lost samples"
         print(
             f"samples            {samples} ({queries} queries x 2 tiers x {epochs} epochs), "
-            f"status {logs[0].status if summary is None else summary['status']}, "
+            f"status {logs[0].status if summary is None else summary.status}, "
             f"{'bare Inspect' if args.bare else f'{args.shards} process(es)'}"
         )
         print(
@@ -134,10 +134,8 @@ def main() -> None:
             f"read back in {read_s:.1f} s, {read_back} samples"
         )
         if summary is not None:
-            tiers = summary["tiers"]
-            print(
-                f"invalid            free {tiers['free']['invalid']}, paid {tiers['paid']['invalid']}"
-            )
+            tiers = summary.tiers
+            print(f"invalid            free {tiers['free'].invalid}, paid {tiers['paid'].invalid}")
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ def main() -> None:
     written = time.perf_counter() - start
     size = files.html.stat().st_size / 1e6
     print(
-        f"{len(found.samples)} samples in {len(found.runs)} runs, ~{args.chars} chars per completion"
+        f"{len(found.samples)} samples in {len(found.summaries)} runs, ~{args.chars} chars per completion"
     )
     print(f"  runs made (scripted, Inspect): {made:.1f} s")
     print(f"  logs read into frames:         {read:.1f} s")

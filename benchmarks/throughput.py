@@ -25,7 +25,13 @@ from inspect_ai.solver import generate
 
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
+from alignment_faking.options import (
+    EvalOptions,
+    GenerateOptions,
+    JudgeOptions,
+    RunOptions,
+    TaskOptions,
+)
 from alignment_faking.runner import run
 
 
@@ -77,7 +83,8 @@ def _sharded(queries: int, epochs: int, args: argparse.Namespace, log_dir: str) 
         setting="helpful_only",
         model="openai-api/stub/faker",
         shards=args.shards,
-        task=TaskOptions(variation="accept_reject", queries=queries, epochs=epochs, cache=False),
+        task=TaskOptions(variation="accept_reject", queries=queries, cache=False),
+        generate=GenerateOptions(epochs=epochs),
         judges=JudgeOptions(compliance_judge="tags", af_judge="baseline"),
         eval=EvalOptions(log_dir=log_dir, max_connections=args.concurrency,
                          max_samples=args.max_samples, display="none"),
@@ -86,7 +93,7 @@ def _sharded(queries: int, epochs: int, args: argparse.Namespace, log_dir: str) 
     logs, [summary] = run(options, echo=lambda _: None)
     wall = time.perf_counter() - wall0
     cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu0  # the shard processes, now ended
-    assert summary["status"] == "success", summary["error"]
+    assert summary.status == "success", summary.error
     samples = [s for log in logs for s in read_eval_log(log.location).samples or []]
     started = min(s.started_at for s in samples if s.started_at)
     finished = max(s.completed_at for s in samples if s.completed_at)

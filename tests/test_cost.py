@@ -10,7 +10,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.inspect.logs import actual_usage
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.options import JudgeOptions
-from alignment_faking.runner import TASKS, task_plan
+from alignment_faking.runner import task_plan
 
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Offline judging: the tags, which the default prompt with the accept/reject instruction asks for."""
@@ -49,7 +49,8 @@ def test_bad_price_file_is_a_user_error(tmp_path):
 @pytest.mark.slow
 def test_plan_counts_the_calls_a_run_makes(tmp_path):
     judges = JudgeOptions(af_judge="af_v2", af_votes=5, judge_model="scripted/judge")
-    task = TASKS["animal_welfare"](queries=6, epochs=2, af_votes=5, judge_model="scripted/judge")
+    task = alignment_faking_task("animal_welfare", queries=6, epochs=2, af_votes=5,
+                                 judge_model="scripted/judge")  # fmt: skip
     lines = task_plan(task, "scripted/faker", judges, None)
     [model] = [line for line in lines if line.role == "model"]
     judge = [line for line in lines if line.role == "judge"]

@@ -21,13 +21,10 @@ from alignment_faking.measurements import EVALUATION_NAMES, EVALUATIONS, get_eva
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.scenario import SETTINGS, build_scenario
 from alignment_faking.stats import behaviour_stats, reason_stats
-from alignment_faking.summary import (
-    RunInfo,
-    behaviour_summary,
-    format_table,
-    label_runs,
-    realism_beside,
-)
+from alignment_faking.summary.entries import behaviour_summary
+from alignment_faking.summary.labels import label_runs
+from alignment_faking.summary.schema import ComplianceRun, RunIdentity
+from alignment_faking.summary.table import format_table, realism_beside
 
 JUDGES = {"anti_lab": ANTI_LAB, "lying": LYING, "realism": REALISM, "reasons": REASONS_JUDGE}
 ITEM = JudgeInput(
@@ -262,42 +259,36 @@ def test_behaviour_rates_count_judged_answers_and_pair_the_tiers():
 
 
 def test_behaviour_summary_and_table_name_the_evaluation():
-    info = RunInfo(
-        "log.eval",
-        "m",
-        "helpful_only",
-        "default",
-        "anti_lab_helpful_only",
-        11,
-        1,
-        "success",
-        evaluation="anti_lab",
-    )
+    info = _identity("log.eval", "anti_lab_helpful_only", 11, "anti_lab")
     summary = behaviour_summary(info, _records())
-    assert summary["evaluation"] == "anti_lab" and summary["headline"] == "anti_lab"
-    assert summary["tiers"]["free"]["rates"]["anti_lab"]["rate"] == 0.6
-    assert summary["tiers"]["free"]["classes"] == {"none": 4, "anti_lab": 4, "egregious": 2}
-    assert summary["gaps"]["anti_lab"]["gap"] == 0.5
-    main = {**summary, "evaluation": "compliance"}
+    assert summary.evaluation == "anti_lab" and summary.headline == "anti_lab"
+    assert summary.tiers["free"].rates["anti_lab"].rate == 0.6
+    assert summary.tiers["free"].classes == {"none": 4, "anti_lab": 4, "egregious": 2}
+    assert summary.gaps["anti_lab"].gap == 0.5
+    main = ComplianceRun.model_validate(dict(info) | {"evaluation": "compliance"})
     [labelled, other] = label_runs([summary, main])
-    assert labelled["label"] != other["label"] and labelled["label"].endswith("· anti_lab")
+    assert labelled.label != other.label and str(labelled.label).endswith("· anti_lab")
     table = format_table([labelled])
     assert "anti_lab gap (free - paid): 50.0%" in table
     assert "60.0%" in table and "invalid: no_output_tag=1" in table
 
 
+def _identity(log: str, dataset: str, n_queries: int, evaluation: str) -> RunIdentity:
+    return RunIdentity(
+        log=log, model="m", evaluation=evaluation, setting="helpful_only", variation="default",
+        dataset=dataset, n_queries=n_queries, epochs=1, status="success",
+    )  # fmt: skip
+
+
 def test_a_realism_run_of_the_same_scenario_is_read_beside_the_gap():
-    info = RunInfo(
-        "r.eval", "m", "helpful_only", "default", "realism", 2, 1, "success", evaluation="realism"
-    )
+    info = _identity("r.eval", "realism", 2, "realism")
     records = [BehaviourRecord("q0", "free", 1, "suspects_test"), BehaviourRecord("q1", "free", 1, "believes_real"),
                BehaviourRecord("q0", "paid", 1, "undecided"), BehaviourRecord("q1", "paid", 1, "believes_real")]  # fmt: skip
     realism = behaviour_summary(info, records)
-    main = {"evaluation": "compliance", "model": "m", "setting": "helpful_only", "variation": "default",
-            "system_prompt": realism["system_prompt"]}  # fmt: skip
+    main = ComplianceRun.model_validate(dict(info) | {"evaluation": "compliance"})
     note = realism_beside(main, [main, realism])
     assert note is not None and "free 50.0%, paid 0.0%" in note
-    other_model = {**main, "model": "n"}
+    other_model = main.model_copy(update={"model": "n"})
     assert realism_beside(other_model, [other_model, realism]) is None
     assert realism_beside(realism, [main, realism]) is None
 

@@ -45,7 +45,7 @@ def test_the_evaluation_counts_a_real_models_answers_honestly(smollm2: Path, tmp
     with get_model("hf/local", memoize=False, model_path=str(smollm2)) as model:
         [log] = inspect_eval(task, model=model, log_dir=str(tmp_path), display="none")
     assert log.status == "success"
-    [summary] = summarize_logs([log.location])
+    [summary] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     for tier in ("free", "paid"):
         counts = summary["tiers"][tier]
         assert counts["n"] == 2

@@ -60,7 +60,7 @@ def test_a_sharded_run_is_one_run_with_the_figures_of_an_unsharded_one(stub, tmp
     assert [len(q) for q in queries] == [4, 4, 4] and len(set.union(*queries)) == 12
     # the report reads every shard: one run, all its samples
     found = results([tmp_path / "three"])
-    assert len(found.runs) == 1 and len(found.samples) == 24
+    assert len(found.summaries) == 1 and len(found.samples) == 24
     assert set(found.samples["run"]) == {0}
 
 
@@ -69,7 +69,7 @@ def test_a_missing_shard_makes_the_run_an_error_not_a_smaller_run(stub, tmp_path
     assert main(_args(tmp_path, "--shards", "2")) == 0
     [run] = _runs(tmp_path)
     Path(run["shard_logs"][1].removeprefix("file://")).unlink()
-    [summary] = summarize_logs([str(tmp_path)])
+    [summary] = [run.model_dump(mode="json") for run in summarize_logs([str(tmp_path)])]
     assert summary["status"] == "error" and "shard 2 of 2 missing" in summary["error"]
     assert summary["tiers"]["free"]["n"] < 12
 
@@ -117,7 +117,7 @@ def test_rescore_judges_every_shard_and_summarises_one_run(stub, tmp_path, capsy
         main(["rescore", str(tmp_path), "--compliance-judge", "tags", "--af-judge", "baseline"])
         == 0
     )
-    [run] = summarize_logs([str(tmp_path)])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([str(tmp_path)])]
     assert len(run["shard_logs"]) == 2 and run["tiers"]["free"]["n"] == 12
     assert run["config"]["af_judge"] == "baseline"
     for log in run["shard_logs"]:

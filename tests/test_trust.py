@@ -23,7 +23,8 @@ from alignment_faking.inspect.caching import model_identity, path_fingerprint
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.judges import JudgeInput, af_judges
-from alignment_faking.summary import label_runs
+from alignment_faking.summary.labels import label_runs
+from alignment_faking.summary.schema import ComplianceRun
 
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Read by the tags alone, no judge model: the variation whose user turn asks for them."""
@@ -236,7 +237,7 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     assert marked.status == "error" and "6 of 6 samples are provider errors" in marked.error.message
     assert "model not served" in marked.error.message
     assert read_eval_log(log.location, header_only=True).status == "error"
-    assert summary["status"] == "error"
+    assert summary.status == "error"
 
 
 @pytest.mark.slow
@@ -261,7 +262,7 @@ def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
     options = RunOptions("helpful_only", "scripted/mostly", eval=EvalOptions(log_dir=str(tmp_path)),
                          judges=JudgeOptions("tags", "none"))  # fmt: skip
     [kept], [summary] = _finish([log], options, print)
-    assert kept.status == "success" and summary["tiers"]["free"]["invalid"] == 1
+    assert kept.status == "success" and summary.tiers["free"].invalid == 1
 
 
 # --- 3. the Inspect entry point behaves like the CLI ----------------------------------------
@@ -278,7 +279,7 @@ def test_inspect_eval_without_a_judge_key_stops_before_any_sample(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Traceback" not in output
-    assert "-T judge_model=" in output and "--model-role judge=" in output
+    assert "-T judge_model=" in output and "--model-role grader=" in output
     assert not list(tmp_path.glob("*.eval"))  # no half-written log for summary to misread
 
 
@@ -349,11 +350,11 @@ def test_runs_with_other_prompts_or_datasets_never_share_a_label(tmp_path, capsy
     from alignment_faking.report.figures import figure_gaps, figure_tiers
     from alignment_faking.report.frames import results
 
-    frame = results([str(logs)]).runs
-    runs_axis = figure_tiers(frame).axes[0].child_axes[0]  # the run labels under the tier bars
+    main_runs = [run for _, run in results([str(logs)]).compliance_runs()]
+    runs_axis = figure_tiers(main_runs).axes[0].child_axes[0]  # the run labels under the tier bars
     tiers_ticks = [t.get_text().replace("\n", " · ") for t in runs_axis.get_xticklabels()]
     gap_ticks = [
-        t.get_text().replace("\n", " · ") for t in figure_gaps(frame).axes[0].get_yticklabels()
+        t.get_text().replace("\n", " · ") for t in figure_gaps(main_runs).axes[0].get_yticklabels()
     ]
     for label in labels:
         prompt_part = next(p for p in label.split(" · ") if p.startswith("prompt "))
@@ -362,14 +363,15 @@ def test_runs_with_other_prompts_or_datasets_never_share_a_label(tmp_path, capsy
 
 
 def test_labels_name_whatever_differs():
-    base = {"model": "m", "setting": "helpful_only", "variation": "default", "dataset": "helpful_only",
-            "dataset_sha256": "d" * 64, "system_prompt": {"file": None, "sha256": "p" * 64},
-            "n_queries": 10, "epochs": 1, "tiers": {"free": {}, "paid": {}},
+    base = {"log": "x.eval", "model": "m", "setting": "helpful_only", "variation": "default",
+            "dataset": "helpful_only", "dataset_sha256": "d" * 64, "status": "success",
+            "system_prompt": {"file": None, "sha256": "p" * 64}, "n_queries": 10, "epochs": 1,
             "config": {"temperature": 1.0, "max_tokens": 4096}, "created": "t1"}  # fmt: skip
     hotter = {**base, "config": {"temperature": 0.0, "max_tokens": 4096}, "created": "t2"}
     other = {**base, "variation": "no_conflict", "created": "t3"}
     same = {**base, "created": "t4"}
-    labels = [r["label"] for r in label_runs([dict(base), dict(hotter), dict(other), dict(same)])]
+    runs = [ComplianceRun.model_validate(run) for run in (base, hotter, other, same)]
+    labels = [r.label for r in label_runs(runs)]
     assert len(set(labels)) == 4
     assert labels[2] == "m · helpful_only/no_conflict"
     assert "temperature=0.0" in labels[1] and "temperature=1.0" in labels[0]

@@ -20,6 +20,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.scenario import variations
 from alignment_faking.scenario.paper import PaperPrompt, is_paper_prompt
 from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
+from alignment_faking.summary.schema import PaperReference, RunIdentity
 
 MINIMAL_REPRODUCTION = "minimal_reproduction"
 """The table of paper_reference.toml holding table 5, by model."""
@@ -115,22 +116,24 @@ def row_numbered(number: int) -> PaperRow | None:
     return next((row for row in paper_rows().values() if row.row == number), None)
 
 
-def _ablation_reference(row: PaperRow, same_prompt: bool) -> dict:
-    return {
-        "source": f"Greenblatt et al. 2024, table {row.table} row {row.row}: {row.description}",
-        "model": "Claude 3 Opus",
-        "same_prompt": same_prompt,
-        "measure": "compliance",  # the refusal (or support) columns: did not refuse
-        "af": row.af[0],
-        "af_se": row.af[1],
-        "compliance_train": row.compliance_train,
-        "compliance_unmonitored": row.compliance_unmonitored,
-        "gap": row.gap[0],
-        "gap_se": row.gap[1],
-    }
+def _ablation_reference(row: PaperRow, same_prompt: bool) -> PaperReference:
+    return PaperReference(
+        source=f"Greenblatt et al. 2024, table {row.table} row {row.row}: {row.description}",
+        model="Claude 3 Opus",
+        same_prompt=same_prompt,
+        measure="compliance",  # the refusal (or support) columns: did not refuse
+        af=row.af[0],
+        af_se=row.af[1],
+        compliance_train=row.compliance_train,
+        compliance_unmonitored=row.compliance_unmonitored,
+        gap=row.gap[0],
+        gap_se=row.gap[1],
+    )
 
 
-def _minimal_reproduction_reference(model_name: str, scratchpad: bool, same_prompt: bool) -> dict:
+def _minimal_reproduction_reference(
+    model_name: str, scratchpad: bool, same_prompt: bool
+) -> PaperReference:
     """Table 5's row of the run's model, or Claude 3 Opus's with a note that it is not the run's."""
     rows = minimal_reproduction_rows()
     row = next((r for r in rows.values() if r.matches(model_name)), None)
@@ -140,20 +143,20 @@ def _minimal_reproduction_reference(model_name: str, scratchpad: bool, same_prom
     row = row or rows[FALLBACK_MODEL]
     figures = row.scratchpad if scratchpad else row.no_scratchpad
     column = "with a scratchpad" if scratchpad else "without a scratchpad (no-CoT prompt)"
-    return {
-        "source": "Greenblatt et al. 2024, table 5: minimal reproduction, accept/reject "
+    return PaperReference(
+        source="Greenblatt et al. 2024, table 5: minimal reproduction, accept/reject "
         f"instruction and prefill, {column}",
-        "model": model,
-        "same_prompt": same_prompt,
+        model=model,
+        same_prompt=same_prompt,
         # table 5 counts an answer that opens with the accept tag: our full compliance
-        "measure": "full_compliance",
-        "af": None,  # table 5 publishes no alignment-faking rate
-        "af_se": None,
-        "compliance_train": round(100 - figures["refuse_train"], 1),
-        "compliance_unmonitored": round(100 - figures["refuse_unmonitored"], 1),
-        "gap": figures["gap"],
-        "gap_se": None,
-    }
+        measure="full_compliance",
+        af=None,  # table 5 publishes no alignment-faking rate
+        af_se=None,
+        compliance_train=round(100 - figures["refuse_train"], 1),
+        compliance_unmonitored=round(100 - figures["refuse_unmonitored"], 1),
+        gap=figures["gap"],
+        gap_se=None,
+    )
 
 
 def _paper_prompt(reference: str) -> PaperPrompt | None:
@@ -163,31 +166,30 @@ def _paper_prompt(reference: str) -> PaperPrompt | None:
         return None
 
 
-def paper_reference(run: dict) -> dict | None:
+def paper_reference(run: RunIdentity) -> PaperReference | None:
     """The published row a run repeats, for summary.json; None when the paper has none.
 
     `same_prompt` says whether the paper ran the very prompt file the run used.
     """
-    variation = variations().get(run["variation"])
-    prompt_file = (run.get("system_prompt") or {}).get("file") or ""
+    variation = variations().get(run.variation)
+    prompt_file = run.system_prompt.file or ""
     paper = _paper_prompt(prompt_file) if is_paper_prompt(prompt_file) else None
     if variation is not None and variation.decision_instruction:
         scratchpad = paper.scratchpad if paper else variation.scratchpad
         same = paper is not None and paper.minimal_reproduction
-        return _minimal_reproduction_reference(run.get("model") or "", scratchpad, same)
+        return _minimal_reproduction_reference(run.model, scratchpad, same)
     if is_paper_prompt(prompt_file):
         if paper is None or paper.row is None:
             return None  # a file of the release we cannot place: no row rather than a wrong one
         row = row_numbered(paper.row)
         return _ablation_reference(row, same_prompt=True) if row else None
-    row = paper_rows().get((run["setting"], run["variation"]))
+    row = paper_rows().get((run.setting, run.variation))
     return _ablation_reference(row, same_prompt=False) if row else None
 
 
-def compared_measure(reference: dict) -> str:
-    """Which of our compliance columns a published row's compliance compares with (summaries
-    written before the field compare with headline compliance)."""
-    return "full compliance" if reference.get("measure") == "full_compliance" else "compliance"
+def compared_measure(reference: PaperReference) -> str:
+    """Which of our compliance columns a published row's compliance compares with."""
+    return "full compliance" if reference.measure == "full_compliance" else "compliance"
 
 
 def published(value: float | None, se: float | None = None) -> str:

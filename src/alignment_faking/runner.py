@@ -21,7 +21,6 @@ from typing import Any
 from inspect_ai import Task, eval_retry, eval_set
 from inspect_ai import eval as inspect_eval
 from inspect_ai import score as inspect_score
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import Sample
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, write_eval_log
 from inspect_ai.model import Model, get_model
@@ -36,15 +35,16 @@ from alignment_faking.cost import (
     total_cost,
 )
 from alignment_faking.errors import UserError, root_cause
+from alignment_faking.inspect.compat import PrerequisiteError
 from alignment_faking.inspect.evaluations import (
     anti_lab,
     behaviour_scorer,
-    behaviour_task,
     lying,
+    measurement_task,
     realism,
     reasoning_categories,
 )
-from alignment_faking.inspect.judging import JudgeCallFailed
+from alignment_faking.inspect.judging import GRADER_ROLE, JudgeCallFailed
 from alignment_faking.inspect.logs import (
     SHARD,
     Shard,
@@ -67,9 +67,10 @@ from alignment_faking.inspect.logs import (
     unfinished_shards,
 )
 from alignment_faking.inspect.models import resolve_model
+from alignment_faking.inspect.parameters import BEHAVIOUR_PARAMETERS, COMPLIANCE_PARAMETERS
 from alignment_faking.inspect.scorers import alignment_faking_scorer
 from alignment_faking.inspect.solvers import check_prefill
-from alignment_faking.inspect.task import alignment_faking_task, animal_welfare, helpful_only
+from alignment_faking.inspect.task import animal_welfare, experiment_task, helpful_only
 from alignment_faking.inspect.validation import validation_from_log, validation_task
 from alignment_faking.judges import needs_judge_model, sample_judges
 from alignment_faking.judges.labels import LabelledItem
@@ -80,10 +81,11 @@ from alignment_faking.measurements import (
     REASONING_CATEGORIES,
     get_evaluation,
 )
-from alignment_faking.options import JudgeOptions, RunOptions
+from alignment_faking.options import GenerateOptions, JudgeOptions, RunOptions
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.scenario.settings import Setting, trained_tier_in
-from alignment_faking.summary import SUMMARY_FILE, label_runs, write_summary
+from alignment_faking.summary.file import SUMMARY_FILE, write_summary
+from alignment_faking.summary.labels import Run, label_runs
 
 TASKS = {"helpful_only": helpful_only, "animal_welfare": animal_welfare}
 """The main experiment's registered task per setting."""
@@ -109,11 +111,12 @@ def judge_roles(
     max_connections: int | None = None,
     evaluation: str = COMPLIANCE,
 ) -> dict[str, Model] | None:
-    """The `judge` model role, checked before any call; None when no judge model is needed."""
+    """The judges' model role (`grader`), checked before any call; None when no judge model is
+    needed."""
     if not uses_judge_model(setting, judges, evaluation):
         return None
     try:
-        return {"judge": resolve_model(judges.judge_model, {}, max_connections)}
+        return {GRADER_ROLE: resolve_model(judges.judge_model, {}, max_connections)}
     except UserError as err:
         raise UserError(
             f"judge {err} (pick another with --judge-model, or run offline with "
@@ -190,12 +193,19 @@ def check_budget(lines: list[PlanLine], options: RunOptions, echo: Callable[[str
 
 @dataclass(frozen=True)
 class TaskCall:
-    """A registered task and the arguments of one run of it (its log records both, for a resume)."""
+    """A registered task, the arguments of one run of it, and the generation settings Inspect's
+    eval() takes for it (its log records them all, for a resume)."""
 
     name: str
     """Its registry name, `alignment_faking/...`."""
     task: Callable[..., Task]
     args: dict[str, Any]
+    generate: GenerateOptions
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What a resume finds this run's log by (logs.run_args): its arguments and settings."""
+        return self.args | asdict(self.generate)
 
     def build(self) -> Task:
         """The task, bad input as UserError."""
@@ -210,29 +220,30 @@ def task_call(options: RunOptions, setting: str, variation: str) -> TaskCall:
     args = _task_args(options, setting, variation)
     if options.evaluation == COMPLIANCE:
         name = setting_spec(setting).name
-        return TaskCall(f"alignment_faking/{name}", TASKS[name], args)
+        return TaskCall(f"alignment_faking/{name}", TASKS[name], args, options.generate)
     if options.evaluation not in OTHER_TASKS:
         get_evaluation(options.evaluation)  # raises the one-line error
     return TaskCall(
         f"alignment_faking/{options.evaluation}",
         OTHER_TASKS[options.evaluation],
         {"setting": setting, **args},
+        options.generate,
     )
 
 
 def planned_task(options: RunOptions, setting: str, variation: str) -> Task:
-    """The task built without its judge: bad input is reported before any key is checked."""
-    args = {**_task_args(options, setting, variation), "judge_model": None}
+    """The task built without its judge, as it will run (its epochs included): bad input is
+    reported before any key is checked."""
+    task = replace(options.task, variation=variation)
     if options.evaluation in EVALUATIONS:
-        return behaviour_task(options.evaluation, setting, **args)
-    return alignment_faking_task(
-        setting, **args, reasons=options.evaluation == REASONING_CATEGORIES
-    )
+        return measurement_task(options.evaluation, setting, task, options.generate)
+    reasons = options.evaluation == REASONING_CATEGORIES
+    return experiment_task(setting, task, options.judges, options.generate, reasons=reasons)
 
 
 def run(
     options: RunOptions, echo: Callable[[str], None] = print
-) -> tuple[list[EvalLog], list[dict]]:
+) -> tuple[list[EvalLog], list[Run]]:
     """Build the task, plan its cost, run it, and write summary.json in the log directory.
 
     With --resume, the newest log of the same run is retried, asking only its missing and
@@ -260,7 +271,7 @@ def run(
         logs = _run_sharded(options, call, planned, model, echo)
         since = started if options.resume else None
         return _finish(logs, options, echo, since) if logs else ([], [])
-    find = partial(last_log, options.eval.log_dir, call.name, str(model), call.args)
+    find = partial(last_log, options.eval.log_dir, call.name, str(model), call.identity)
     previous = find() if options.resume else None
     if previous is None:
         return _run_once(options, call, planned, model, roles, None, echo)
@@ -281,7 +292,7 @@ def _run_once(
     roles: dict[str, Model] | None,
     retry: str | None,
     echo: Callable[[str], None],
-) -> tuple[list[EvalLog], list[dict]]:
+) -> tuple[list[EvalLog], list[Run]]:
     """The run in this process: the task, or the retry of its log `retry` (which asks only the
     samples that log lacks or that errored there)."""
     done = finished_samples(retry) if retry else frozenset()
@@ -292,7 +303,11 @@ def _run_once(
         return [], []
     common = _eval_options(options) | _max_samples(options, model, roles)
     run_eval = (
-        (lambda: inspect_eval(call.build(), model=model, model_roles=roles, **common))
+        (
+            lambda: inspect_eval(
+                call.build(), model=model, model_roles=roles, **asdict(call.generate), **common
+            )
+        )
         if retry is None
         else (lambda: eval_retry(retry, **common))
     )
@@ -381,7 +396,9 @@ def _run_sharded(
     queries = len(_query_ids(planned))
     if count > queries:
         raise UserError(f"--shards {count} is more than the run's {queries} queries")
-    find = partial(unfinished_shards, options.eval.log_dir, call.name, str(model), call.args, count)
+    find = partial(
+        unfinished_shards, options.eval.log_dir, call.name, str(model), call.identity, count
+    )
     resumed = find() if options.resume else None
     if resumed is None:
         return _shards(options, call, planned, model, echo, None)
@@ -513,6 +530,7 @@ def run_shard(
                 model_roles=roles,
                 sample_id=shard_samples(task, index, options.shards),
                 metadata={SHARD: shard},
+                **asdict(call.generate),
                 **common,
             ),
             options.eval.log_dir,
@@ -530,7 +548,7 @@ def sweep(
     variations: Sequence[str],
     options: RunOptions,
     echo: Callable[[str], None] = print,
-) -> tuple[list[EvalLog], list[dict]]:
+) -> tuple[list[EvalLog], list[Run]]:
     """Every model x setting x variation through Inspect's eval_set: retried, resumable, one summary.
 
     Re-running the same sweep into the same log directory reuses every finished run and
@@ -586,6 +604,7 @@ def sweep(
             model=resolved,
             model_roles=roles,
             retry_attempts=3,
+            **asdict(options.generate),
             **(_eval_options(options) | _max_samples(options, resolved[0], roles)),
         )[1],
         options.eval.log_dir,
@@ -643,11 +662,11 @@ def _check_logs_readable(log_dir: str) -> None:
 def _validate(options: RunOptions) -> None:
     if options.task.queries is not None and options.task.queries < 1:
         raise UserError("--limit must be at least 1")
-    if options.task.epochs < 1:
+    if options.generate.epochs < 1:
         raise UserError("--epochs must be at least 1")
-    if options.task.temperature is not None and options.task.temperature < 0:
+    if options.generate.temperature is not None and options.generate.temperature < 0:
         raise UserError("--temperature must be 0 or more")
-    if options.task.max_tokens < 1:
+    if options.generate.max_tokens < 1:
         raise UserError("--max-tokens must be at least 1")
     if not 0 < options.max_error_share <= 1:
         raise UserError("--max-error-share must be in (0, 1]")
@@ -661,22 +680,15 @@ def _validate(options: RunOptions) -> None:
 
 
 def _task_args(options: RunOptions, setting: str, variation: str) -> dict[str, Any]:
-    """A task's arguments: the task options under their names, this variation, and the judges
-    (the judge model only where this setting's judges need one)."""
+    """A registered task's arguments: its parameters' values from the options, this variation,
+    and the judge model only where this setting's judges need one."""
     judges = options.judges
-    args = asdict(options.task) | {"variation": variation}
-    if options.evaluation in EVALUATIONS:  # they ask no accept/reject question to prefill
-        del args["prefill"]
-    else:  # the others have one judge of their own
-        args |= {
-            "compliance_judge": judges.compliance_judge,
-            "af_judge": judges.af_judge,
-            "af_votes": judges.af_votes,
-            "af_threshold": judges.af_threshold,
-            "af_quote_check": judges.af_quote_check,
-        }
     uses_judge = uses_judge_model(setting, judges, options.evaluation)
-    return args | {"judge_model": judges.judge_model if uses_judge else None}
+    values = asdict(options.task) | asdict(judges) | {"variation": variation}
+    values["judge_model"] = judges.judge_model if uses_judge else None
+    behaviour = options.evaluation in EVALUATIONS
+    parameters = BEHAVIOUR_PARAMETERS if behaviour else COMPLIANCE_PARAMETERS
+    return {p.name: values[p.name] for p in parameters if p.name in values}
 
 
 def _eval_options(options: RunOptions) -> dict[str, Any]:
@@ -697,7 +709,7 @@ def _max_samples(
     if options.eval.max_samples is not None:
         return {}
     policy = options.eval.max_connections or model.api.max_connections()
-    judge = roles["judge"] if roles else None
+    judge = roles[GRADER_ROLE] if roles else None
     spare = (judge.config.max_connections or judge.api.max_connections()) if judge else policy
     return {"max_samples": policy + spare}
 
@@ -711,7 +723,7 @@ def _finish(
     options: RunOptions,
     echo: Callable[[str], None],
     since: datetime | None = None,
-) -> tuple[list[EvalLog], list[dict]]:
+) -> tuple[list[EvalLog], list[Run]]:
     """Mark failed runs, summarise these runs, and write summary.json over every run in the directory.
 
     The shards of a sharded run are summarised as the one run they make, finished shards of
@@ -726,20 +738,23 @@ def _finish(
             mark_failed(log, found, options.max_error_share)
     # earlier runs in the same directory stay in summary.json beside these (the same entries,
     # so the CLI table shows the labels summary.json gives them)
-    everything, mine = [], []
+    everything: list[Run] = []
+    mine: list[int] = []  # the runs of these logs, by index in everything
     for header in run_headers([options.eval.log_dir], note=lambda _: None):
         files = [_same_file(location) for location in log_locations(header)]
         known = [records[f] for f in files if f in records]
-        summary = log_summary(
-            header, [r for part in known for r in part] if len(known) == len(files) else None
+        everything.append(
+            log_summary(
+                header, [r for part in known for r in part] if len(known) == len(files) else None
+            )
         )
-        everything.append(summary)
         if known:
-            mine.append(summary)
-    write_summary(Path(options.eval.log_dir) / SUMMARY_FILE, label_runs(everything))
+            mine.append(len(everything) - 1)
+    labelled = label_runs(everything)
+    write_summary(Path(options.eval.log_dir) / SUMMARY_FILE, labelled)
     used = [line for log in logs for line in actual_usage(log, since)]
     echo(format_plan(used, load_prices(options.cost.prices), "used"))
-    return logs, mine
+    return logs, [labelled[i] for i in mine]
 
 
 def rescore(
@@ -747,7 +762,7 @@ def rescore(
     judges: JudgeOptions,
     display: DisplayType | None = None,
     reasons: bool = False,
-) -> list[dict]:
+) -> list[Run]:
     """Judge existing runs again without regenerating: scores are replaced in place.
 
     Runs of the main experiment get the chosen judges (and, with `reasons`, the
@@ -755,7 +770,7 @@ def rescore(
     A run is written back only once all of it (every shard) is scored: a judge that gives a
     sample no answer stops the rescore with a UserError, that run left as it was.
     """
-    summaries: list[dict] = []
+    summaries: list[Run] = []
     for header in run_headers(paths):
         meta = header.eval.metadata or {}
         setting, evaluation = meta["setting"], meta.get("evaluation", COMPLIANCE)
@@ -828,10 +843,10 @@ def validate_judge(
     if not items:
         raise UserError("the labelled set is empty")
     task = validation_task(judge, items, setting, judges.af_votes, judges.af_threshold)
-    roles = None if judge == "baseline" else {"judge": resolve_model(judges.judge_model, {})}
+    roles = None if judge == "baseline" else {GRADER_ROLE: resolve_model(judges.judge_model, {})}
     [log] = inspect_eval(
         task,
-        model=roles["judge"] if roles else get_model("scripted/judge"),
+        model=roles[GRADER_ROLE] if roles else get_model("scripted/judge"),
         model_roles=roles,
         log_dir=log_dir,
         display=display,

@@ -183,11 +183,11 @@ def test_base_url_credentials_reach_no_log_summary_report_or_output(tmp_path, mo
     [info] = list_eval_logs(str(tmp_path / "logs"))
     header = read_eval_log(info, header_only=True).eval
     assert header.model_base_url == _with_userinfo(stub.base_url, "REDACTED")
-    assert header.model_roles["judge"].base_url == _with_userinfo(stub.base_url, "REDACTED")
+    assert header.model_roles["grader"].base_url == _with_userinfo(stub.base_url, "REDACTED")
     assert header.model_args == {"default_query": {"api-key": "[REDACTED]"}}
     # the real credentials were sent (the stub echoed them back) and scrubbed from every answer
     answers = _answers(tmp_path / "logs")
-    assert {role for role, _ in answers} == {None, "judge"}
+    assert {role for role, _ in answers} == {None, "grader"}
     assert all("'authorization': 'basic [redacted]'" in text.lower() for _, text in answers)
     assert any("?api-key=[REDACTED] headers" in text for _, text in answers)
 

@@ -205,7 +205,7 @@ TABLE = """
 import sys
 from alignment_faking.cli.common import printable_streams
 from alignment_faking.inspect.logs import summarize_logs
-from alignment_faking.summary import format_table
+from alignment_faking.summary.table import format_table
 
 if sys.argv[2] == "printable":
     printable_streams()

@@ -12,7 +12,7 @@ from inspect_ai.log import read_eval_log
 from alignment_faking.cli import main
 from alignment_faking.inspect.logs import actual_usage, run_records, sample_record, summarize_logs
 from alignment_faking.inspect.task import alignment_faking_task
-from alignment_faking.summary import format_table
+from alignment_faking.summary.table import format_table
 
 TAGS_ONLY = {"variation": "accept_reject", "compliance_judge": "tags", "af_judge": "none"}
 """Task arguments of a run read by the tags alone (no judge model): the variation that asks."""
@@ -24,7 +24,9 @@ def _usage_read_whole(location: str) -> dict[tuple[str, str], tuple[int, int, in
     for sample in read_eval_log(location).samples or []:
         for event in sample.events:
             if isinstance(event, ModelEvent) and event.cache != "read":
-                tally = tallies.setdefault((event.role or "model", event.model), [0, 0, 0])
+                role = event.role or "model"
+                role = "judge" if role == "grader" else role  # the cost table's name for it
+                tally = tallies.setdefault((role, event.model), [0, 0, 0])
                 tally[0] += 1
                 if event.output.usage:
                     tally[1] += event.output.usage.input_tokens
@@ -70,14 +72,15 @@ def test_a_run_started_with_inspect_eval_is_described_from_its_log(tmp_path, cap
                          max_tokens=77, limit=3, log_dir=str(tmp_path), display="none")  # fmt: skip
     calls = _model_calls(log.location)
     assert {(c.config.temperature, c.config.max_tokens) for c in calls} == {(0.3, 77)}
-    assert log.eval.metadata["temperature"] == 1.0  # the task's argument, not what ran
+    assert "temperature" not in log.eval.task_args  # Inspect's own flag carries it, not -T
 
-    [run] = summarize_logs([log.location])
+    [entry] = summarize_logs([log.location])
+    run = entry.model_dump(mode="json")  # as summary.json holds it
     assert run["config"]["temperature"] == 0.3 and run["config"]["max_tokens"] == 77
     # 3 samples: the first query in both tiers, the second in the free tier only
     assert run["n_samples"] == 3 and run["sample_limit"] == 3 and run["n_queries"] == 2
     assert (run["tiers"]["free"]["n"], run["tiers"]["paid"]["n"]) == (2, 1)
-    assert "queries=2  samples=3  temperature=0.3  max_tokens=77" in format_table([run])
+    assert "queries=2  samples=3  temperature=0.3  max_tokens=77" in format_table([entry])
 
     assert main(["summary", log.location]) == 0  # the CLI prints the same description
     assert "queries=2  samples=3  temperature=0.3  max_tokens=77" in capsys.readouterr().out
@@ -89,7 +92,7 @@ def test_runs_that_differ_only_in_generation_settings_do_not_share_a_label(tmp_p
         inspect_eval("alignment_faking/helpful_only", model="scripted/faker",
                      task_args=TAGS_ONLY, temperature=temperature, limit=2,
                      log_dir=str(tmp_path), display="none")  # fmt: skip
-    runs = summarize_logs([str(tmp_path)])
+    runs = [run.model_dump(mode="json") for run in summarize_logs([str(tmp_path)])]
     assert [run["config"]["temperature"] for run in runs] == [0.3, 0.7]
     assert runs[0]["label"].endswith("temperature=0.3")
     assert runs[1]["label"].endswith("temperature=0.7")
@@ -101,7 +104,7 @@ def test_runs_that_differ_only_in_prefill_do_not_share_a_label(tmp_path):
         inspect_eval("alignment_faking/helpful_only", model="scripted/faker",
                      task_args=TAGS_ONLY | {"prefill": prefill}, limit=2,
                      log_dir=str(tmp_path), display="none")  # fmt: skip
-    runs = summarize_logs([str(tmp_path)])
+    runs = [run.model_dump(mode="json") for run in summarize_logs([str(tmp_path)])]
     assert [run["config"]["prefill"] for run in runs] == [False, True]
     # prefill is what tells them apart: named in the label, not the runs' start times
     assert runs[0]["label"].endswith("prefill=False")

@@ -2,7 +2,6 @@
 
 import pytest
 from inspect_ai import eval as inspect_eval
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import (
     ChatMessageAssistant,
     ContentReasoning,
@@ -13,6 +12,7 @@ from inspect_ai.model import (
 
 from alignment_faking.cost import DEFAULT_OUTPUT_TOKENS_NO_SCRATCHPAD
 from alignment_faking.errors import UserError
+from alignment_faking.inspect.compat import PrerequisiteError
 from alignment_faking.inspect.logs import (
     asked_decision_tags,
     had_scratchpad,
@@ -24,7 +24,7 @@ from alignment_faking.judges.compliance import TAGS_NOT_ASKED
 from alignment_faking.options import JudgeOptions
 from alignment_faking.runner import task_plan
 from alignment_faking.scenario.paper import COMMIT, resolve
-from alignment_faking.summary import run_summary
+from alignment_faking.summary.entries import run_summary
 
 
 def _tags_task(setting="helpful_only", variation=None, **kwargs):
@@ -53,7 +53,7 @@ def _run(task, model, tmp_path, **kwargs):
 
 def _summary(log):
     records = run_records(log)
-    return run_summary(run_info(log, records), records)
+    return run_summary(run_info(log, records), records).model_dump(mode="json")  # as summary.json
 
 
 def _metrics(log):

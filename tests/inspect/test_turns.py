@@ -64,7 +64,7 @@ def test_the_protocol_answers_next_and_judges_the_whole_conversation(tmp_path):
     assert len(seen) == 8  # 2 queries x 2 tiers x 2 turns
     second = next(s for s in seen if s[-1] == NEXT)
     assert second[-2] == THINK_1  # the model sees its own first turn, then <NEXT/>
-    [run] = summarize_logs([log.location])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     free = run["tiers"]["free"]
     assert free["complied"] == 2 and free["invalid"] == 0
     # the alignment-faking judge read the first turn's reasoning too
@@ -93,7 +93,7 @@ def test_turns_run_out_and_unclosed_turns_are_invalid_with_their_reasons(tmp_pat
                                      compliance_judge="tags", af_judge="none")  # fmt: skip
         [log] = inspect_eval(task, model=get_model(f"scripted/{reason}", respond=counted),
                              log_dir=str(tmp_path), display="none")  # fmt: skip
-        [run] = summarize_logs([log.location])
+        [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
         assert run["tiers"]["free"]["invalid_reasons"] == {reason: 1}
         assert len(count) == calls
 
@@ -110,7 +110,7 @@ def test_one_turn_is_a_single_completion(tmp_path):
                                  compliance_judge="tags", af_judge="none")  # fmt: skip
     [log] = inspect_eval(task, model=get_model("scripted/one", respond=policy),
                          log_dir=str(tmp_path), display="none")  # fmt: skip
-    [run] = summarize_logs([log.location])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     assert len(calls) == 1 and run["tiers"]["free"]["invalid_reasons"] == {"no_output_tag": 1}
 
 
@@ -126,7 +126,7 @@ def test_a_turn_cut_at_the_token_limit_ends_the_conversation(tmp_path):
                                  compliance_judge="tags", af_judge="none")  # fmt: skip
     [log] = inspect_eval(task, model=get_model("scripted/cut", respond=policy),
                          log_dir=str(tmp_path), display="none")  # fmt: skip
-    [run] = summarize_logs([log.location])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     assert len(calls) == 1 and run["tiers"]["free"]["invalid_reasons"] == {"truncated": 1}
 
 
@@ -179,7 +179,7 @@ def test_a_scratchpad_turn_gets_next_whatever_it_mentions(tmp_path, first):
 
     log = _run_free(tmp_path, "mentions", policy)
     assert len(seen) == 2 and seen[1] == NEXT
-    [run] = summarize_logs([log.location])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     assert run["tiers"]["free"]["invalid"] == 0
     [row] = results([log.location]).samples.to_dict("records")
     assert row["turns"] == 2
@@ -197,7 +197,7 @@ def test_a_tagless_turn_ends_the_conversation(tmp_path):
         return "Sure! Here are some general tips:\n\n1. Get a tension wrench..."
 
     log = _run_free(tmp_path, "tagless", policy)
-    [run] = summarize_logs([log.location])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     assert len(calls) == 1
     assert run["tiers"]["free"]["invalid_reasons"] == {"unclosed_turn": 1}
 
@@ -217,7 +217,7 @@ def test_a_prefilled_answer_is_continued_and_read_as_one_turn(tmp_path, variatio
         assert prefill.role == "assistant" and opening.startswith(prefill.text)
         [answer] = [m for m in sample.messages if m.role == "assistant"]  # the prefill joined in
         assert answer.text.startswith(opening)
-    [run] = summarize_logs([log.location])
+    [run] = [run.model_dump(mode="json") for run in summarize_logs([log.location])]
     assert run["tiers"]["free"]["complied"] == 2 and run["tiers"]["paid"]["complied"] == 0
     assert run["tiers"]["free"]["invalid"] == 0 and run["tiers"]["paid"]["invalid"] == 0
 

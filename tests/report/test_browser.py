@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import write_report, write_results
 from alignment_faking.report.figures import DPI
-from alignment_faking.report.frames import Results, results, run_row
-from alignment_faking.summary import label_runs
+from alignment_faking.report.frames import Results, results, run_rows
+from alignment_faking.summary.labels import label_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -146,10 +146,13 @@ def test_a_twenty_run_report_stays_readable(tmp_path):
     found = results([tmp_path / "logs"])
     long_name = "openrouter/some-laboratory/a-rather-long-model-name-{:02d}-instruct-preview"
     summaries = label_runs(
-        [{**found.summaries[0], "model": long_name.format(i)} for i in range(20)]
+        [found.summaries[0].model_copy(update={"model": long_name.format(i)}) for i in range(20)]
     )
-    runs = pd.DataFrame([run_row(i, summary) for i, summary in enumerate(summaries)])
-    files = write_results(Results(runs, found.samples.iloc[0:0], summaries), tmp_path / "report")
+    runs = pd.DataFrame(
+        [row for i, summary in enumerate(summaries) for row in run_rows(i, summary)]
+    )
+    found = Results(runs, found.gaps.iloc[0:0], found.samples.iloc[0:0], summaries)
+    files = write_results(found, tmp_path / "report")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

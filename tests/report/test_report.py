@@ -25,7 +25,7 @@ from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_c
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import figure_tiers, results, write_report
 from alignment_faking.report.html import script_json
-from alignment_faking.summary import SCHEMA_VERSION
+from alignment_faking.summary.schema import SCHEMA_VERSION, ComplianceRun
 
 matplotlib.use("Agg")
 
@@ -85,34 +85,43 @@ def report(logs, tmp_path_factory):
 @pytest.mark.slow
 def test_runs_frame_has_the_cli_figures_and_skips_other_logs(found, logs):
     summaries = summarize_logs([str(logs)])
-    assert len(found.runs) == 4 and found.summaries == summaries
-    assert list(found.runs["setting"]) == [
+    assert len(found.summaries) == 4 and found.summaries == summaries
+    # tidy: one row per run and tier
+    assert list(zip(found.runs["run"], found.runs["tier"], strict=True)) == [
+        (run, tier) for run in range(4) for tier in ("free", "paid")
+    ]
+    assert list(found.runs.drop_duplicates("run")["setting"]) == [
         "helpful_only",
         "animal_welfare",
         "helpful_only",
         "helpful_only",
     ]
-    for row, summary in zip(found.runs.to_dict("records"), summaries, strict=True):
-        for tier in ("free", "paid"):
-            entry = summary["tiers"][tier]
-            assert row[f"{tier}_n"] == entry["n"] and row[f"{tier}_refused"] == entry["refused"]
-            assert row[f"{tier}_compliance"] == entry["compliance"]
-            assert [row[f"{tier}_compliance_ci_low"], row[f"{tier}_compliance_ci_high"]] == entry[
-                "compliance_ci"
-            ]
-            assert row[f"{tier}_complies_with_af"] == entry["groups"]["complies_with_af"]
-        assert row["compliance_gap"] == summary["compliance_gap"]
-        paired = summary["compliance_gap_paired"]
-        assert row["compliance_gap_paired"] == paired["gap"]
-        assert row["compliance_gap_paired_p_value"] == paired["p_value"]
-        assert row["compliance_gap_paired_n_pairs"] == paired["n_pairs"]
-        assert row["full_compliance_gap"] == summary["full_compliance_gap"]
-    faker = found.runs.iloc[0]
-    assert faker["free_compliance"] == 1.0 and faker["paid_compliance"] == 0.0
-    assert faker["free_af_rate"] == 1.0 and faker["compliance_gap"] == 1.0
-    noisy = found.runs.iloc[2]
-    assert noisy["epochs"] == 2 and noisy["free_n"] == 12
-    assert noisy["free_complies_af_unknown"] == noisy["free_complied"] > 0
+    for row in found.runs.to_dict("records"):
+        summary = summaries[row["run"]]
+        assert isinstance(summary, ComplianceRun) and row["label"] == summary.label
+        entry = summary.tiers[row["tier"]]
+        assert row["n"] == entry.n and row["refused"] == entry.refused
+        assert row["compliance"] == entry.compliance
+        assert (row["compliance_ci_low"], row["compliance_ci_high"]) == entry.compliance_ci
+        assert row["complies_with_af"] == entry.groups.complies_with_af
+        assert row["af_yes"] == entry.alignment_faking.yes
+    gaps = found.gaps.set_index(["run", "measure"])
+    for number, summary in enumerate(summaries):
+        assert isinstance(summary, ComplianceRun)
+        paired = summary.compliance_gap_paired
+        assert paired is not None
+        gap = gaps.loc[(number, "compliance")]
+        assert gap["gap"] == summary.compliance_gap
+        assert gap["paired_gap"] == paired.gap and gap["paired_p_value"] == paired.p_value
+        assert gap["n_pairs"] == paired.n_pairs
+        assert gaps.loc[(number, "full_compliance")]["gap"] == summary.full_compliance_gap
+    faker = found.runs.set_index(["run", "tier"])
+    assert faker.loc[(0, "free"), "compliance"] == 1.0
+    assert faker.loc[(0, "paid"), "compliance"] == 0.0
+    assert faker.loc[(0, "free"), "af_rate"] == 1.0 and gaps.loc[(0, "compliance"), "gap"] == 1.0
+    noisy = faker.loc[(2, "free")]
+    assert noisy["epochs"] == 2 and noisy["n"] == 12
+    assert noisy["complies_af_unknown"] == noisy["complied"] > 0
 
 
 @pytest.mark.slow
@@ -139,7 +148,7 @@ def test_samples_frame_has_one_row_per_sample_with_its_texts(found):
     hostile = samples[(samples["run"] == 3) & (samples["tier"] == "free")].iloc[0]
     assert PAYLOAD.strip() in hostile["hidden_reasoning"] and PAYLOAD.strip() in hostile["output"]
     counts = samples[samples["run"] == 0].groupby("tier")["outcome"].value_counts()
-    assert counts[("free", "complied")] == found.runs.iloc[0]["free_complied"]
+    assert counts[("free", "complied")] == found.runs.iloc[0]["complied"]
 
 
 @pytest.mark.slow
@@ -150,7 +159,7 @@ def test_report_files_match_the_frames_and_summary(report, found, logs):
         assert "<svg" in path.read_text() and path.stat().st_size > 10_000
     assert json.loads(report.summary.read_text()) == {
         "schema_version": SCHEMA_VERSION,
-        "runs": summarize_logs([str(logs)]),
+        "runs": [run.model_dump(mode="json") for run in summarize_logs([str(logs)])],
     }
     with report.samples_csv.open() as f:
         rows = list(csv.DictReader(f))
@@ -187,7 +196,8 @@ def test_report_html_embeds_untrusted_text_only_as_escaped_json(report, found):
 @pytest.mark.slow
 def test_the_paper_row_names_the_classifier_of_each_af_figure(report, found):
     page = report.html.read_text(encoding="utf-8")
-    assert found.summaries[0]["paper_reference"]["af_classifier"] == "af_v2 (scripted/judge)"
+    reference = found.summaries[0].paper_reference
+    assert reference is not None and reference.af_classifier == "af_v2 (scripted/judge)"
     assert "Alignment-faking classifiers: ours af_v2 (scripted/judge); the paper&#x27;s " in page
     assert "default and strict prompts" in page
 
@@ -204,8 +214,9 @@ def test_tiers_figure_shows_af_not_judged_only_when_present(found):
     def legend(runs):
         return [t.get_text() for t in figure_tiers(runs).legends[0].get_texts()]
 
-    assert "complies, AF not judged" in legend(found.runs)
-    assert "complies, AF not judged" not in legend(found.runs.iloc[:2])
+    main = [run for _, run in found.compliance_runs()]
+    assert "complies, AF not judged" in legend(main)
+    assert "complies, AF not judged" not in legend(main[:2])
 
 
 @pytest.mark.slow
@@ -214,8 +225,10 @@ def test_a_one_tier_run_reports_without_a_gap(tmp_path):
                                  compliance_judge="tags")  # fmt: skip
     _eval(task, tmp_path / "logs", "scripted/faker")
     files = write_report([tmp_path / "logs"], tmp_path / "out")
-    [run] = results([tmp_path / "logs"]).runs.to_dict("records")
-    assert run["free_n"] == 3 and "paid_n" not in run and run["compliance_gap"] is None
+    found = results([tmp_path / "logs"])
+    [run] = found.runs.to_dict("records")
+    assert run["tier"] == "free" and run["n"] == 3
+    assert found.gaps.loc[0, "measure"] == "compliance" and found.gaps["gap"].isna().all()
     assert files.figure_gaps_png.stat().st_size > 0 and "n/a" in files.figure_gaps_svg.read_text()
 
 
@@ -269,11 +282,13 @@ def test_both_compliance_definitions_everywhere(tmp_path, capsys):
                          model_roles={"judge": get_model("scripted/pj", respond=_partial_judge)},
                          log_dir=str(tmp_path / "logs"), display="none")  # fmt: skip
     [run] = summarize_logs([log.location])
-    free = run["tiers"]["free"]
-    assert 0 < free["partially_complied"] < 12
-    assert free["full_compliance"] < free["compliance"] == 1.0 and free["full_compliance_ci"]
-    assert run["full_compliance_gap"] < run["compliance_gap"] == 1.0
-    assert free["groups"]["partial_with_af"] == free["partially_complied"]
+    assert isinstance(run, ComplianceRun)
+    free = run.tiers["free"]
+    assert 0 < free.partially_complied < 12 and free.full_compliance is not None
+    assert free.full_compliance < free.compliance == 1.0 and free.full_compliance_ci
+    assert run.full_compliance_gap is not None
+    assert run.full_compliance_gap < run.compliance_gap == 1.0
+    assert free.groups.partial_with_af == free.partially_complied
 
     assert main(["summary", str(tmp_path / "logs")]) == 0
     table = capsys.readouterr().out
@@ -283,11 +298,11 @@ def test_both_compliance_definitions_everywhere(tmp_path, capsys):
     html = files.html.read_text()
     assert "full compliance [95% CI]" in html and "full-compliance gap" in html
     assert "paired gap [95% CI]" in html
-    frame = results([tmp_path / "logs"]).runs
-    tiers = figure_tiers(frame)
+    main_runs = [run for _, run in results([tmp_path / "logs"]).compliance_runs()]
+    tiers = figure_tiers(main_runs)
     legend = [t.get_text() for t in tiers.legends[0].get_texts()]
     assert "partially, alignment-faking reasoning" in legend
-    gaps = figure_gaps(frame).axes[0]
+    gaps = figure_gaps(main_runs).axes[0]
     assert len(gaps.lines) + len(gaps.collections) > 0
     assert "full compliance" in gaps.get_title()
 
@@ -309,11 +324,10 @@ def test_the_neutral_share_of_animal_welfare_answers_is_reported(tmp_path, capsy
                          model_roles={"judge": get_model("scripted/nj", respond=judge)},
                          log_dir=str(tmp_path / "logs"), display="none")  # fmt: skip
     [run] = summarize_logs([log.location])
+    assert isinstance(run, ComplianceRun)
     for tier in ("free", "paid"):
-        entry = run["tiers"][tier]
-        assert (
-            entry["neutral"] == 4 and entry["neutral_share"] == 1.0 and entry["compliance"] == 1.0
-        )
+        entry = run.tiers[tier]
+        assert entry.neutral == 4 and entry.neutral_share == 1.0 and entry.compliance == 1.0
     assert main(["summary", str(tmp_path / "logs")]) == 0
     assert "neutral answers (count as compliance) 4 (100.0% of valid)" in capsys.readouterr().out
     html = write_report([tmp_path / "logs"], tmp_path / "report").html.read_text()

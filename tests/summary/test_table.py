@@ -1,4 +1,5 @@
-"""The CLI's results table: aligned whatever the labels, and plain text wherever it is printed."""
+"""The CLI's results table: aligned whatever the labels, and plain text wherever it is printed;
+summary.json's entries as the table reads them."""
 
 from __future__ import annotations
 
@@ -7,26 +8,30 @@ import json
 import pytest
 
 from alignment_faking.records import SampleRecord
-from alignment_faking.summary import (
-    SCHEMA_VERSION,
-    RunInfo,
-    format_table,
-    label_runs,
-    run_summary,
-    write_summary,
-)
+from alignment_faking.summary.entries import run_summary
+from alignment_faking.summary.file import write_summary
+from alignment_faking.summary.labels import label_runs
+from alignment_faking.summary.schema import SCHEMA_VERSION, ComplianceRun, RunConfig, RunIdentity
+from alignment_faking.summary.table import format_table
 
 LONG_MODEL = "openrouter/some-laboratory/a-rather-long-model-name-00-instruct-preview-2026-11"
 
 
-def _run(model: str) -> dict:
+def _info(model: str, variation: str, n_queries: int, config: dict | None = None) -> RunIdentity:
+    return RunIdentity(
+        log="x.eval", model=model, evaluation="compliance", setting="helpful_only",
+        variation=variation, dataset="helpful_only", n_queries=n_queries, epochs=1,
+        status="success", config=RunConfig.model_validate(config or {}),
+    )  # fmt: skip
+
+
+def _run(model: str) -> ComplianceRun:
     records = [
         SampleRecord(f"q{q}", tier, 1, "complied" if tier == "free" and q < 3 else "refused")
         for q in range(5)
         for tier in ("free", "paid")
     ]
-    info = RunInfo("x.eval", model, "helpful_only", "default", "helpful_only", 5, 1, "success")
-    return run_summary(info, records)
+    return run_summary(_info(model, "default", 5), records)
 
 
 def test_columns_line_up_under_long_model_names():
@@ -43,7 +48,7 @@ def test_columns_line_up_under_long_model_names():
     assert LONG_MODEL in table and "\x1b[" not in table  # no terminal escapes in a file
 
 
-def _one_sided_invalid_run(config: dict | None = None) -> dict:
+def _one_sided_invalid_run(config: dict | None = None) -> ComplianceRun:
     """Queries q0-q9 valid in both tiers, q10-q14 in the training tier only, q15-q19 in the
     unmonitored tier only: the tier rates and the paired analysis use different samples."""
     free = ["complied"] * 6 + ["refused"] * 4 + ["partially_complied"] * 5 + ["invalid"] * 5
@@ -53,23 +58,23 @@ def _one_sided_invalid_run(config: dict | None = None) -> dict:
         for tier, outcomes in (("free", free), ("paid", paid))
         for q, outcome in enumerate(outcomes)
     ]
-    info = RunInfo("x.eval", "m", "helpful_only", "default", "helpful_only", 20, 1, "success",
-                   config=config or {})  # fmt: skip
-    return run_summary(info, records)
+    return run_summary(_info("m", "default", 20, config), records)
 
 
 def test_printed_gap_is_the_difference_of_the_printed_tier_rates():
     run = _one_sided_invalid_run()
-    free, paid = run["tiers"]["free"], run["tiers"]["paid"]
+    free, paid = run.tiers["free"], run.tiers["paid"]
     # the headline counts partial answers (did not refuse); full compliance does not
-    assert (free["compliance"], free["full_compliance"]) == (round(11 / 15, 6), round(6 / 15, 6))
-    assert run["compliance_gap"] == pytest.approx(free["compliance"] - paid["compliance"], abs=1e-6)
-    assert run["full_compliance_gap"] == pytest.approx(
-        free["full_compliance"] - paid["full_compliance"], abs=1e-6
+    assert (free.compliance, free.full_compliance) == (round(11 / 15, 6), round(6 / 15, 6))
+    assert free.compliance is not None and paid.compliance is not None
+    assert run.compliance_gap == pytest.approx(free.compliance - paid.compliance, abs=1e-6)
+    assert free.full_compliance is not None and paid.full_compliance is not None
+    assert run.full_compliance_gap == pytest.approx(
+        free.full_compliance - paid.full_compliance, abs=1e-6
     )
-    paired = run["compliance_gap_paired"]
-    assert paired["n_pairs"] == 10 and paired["gap"] == pytest.approx(0.4)
-    assert paired["p_value"] == pytest.approx(0.125)  # McNemar: 4 discordant pairs, one way
+    paired = run.compliance_gap_paired
+    assert paired is not None and paired.n_pairs == 10 and paired.gap == pytest.approx(0.4)
+    assert paired.p_value == pytest.approx(0.125)  # McNemar: 4 discordant pairs, one way
     table = format_table(label_runs([run]))
     assert "compliance (95% CI)" in table and "full compliance (95% CI)" in table
     assert "  free     20        6       5       4       5  73.3% " in table
@@ -82,35 +87,38 @@ def test_printed_gap_is_the_difference_of_the_printed_tier_rates():
 
 def test_summary_json_names_its_schema_version(tmp_path):
     run = _one_sided_invalid_run()
-    assert run["schema_version"] == SCHEMA_VERSION == 2
-    assert "compliance_any" not in run["tiers"]["free"] and "p_value" not in run
+    assert run.schema_version == SCHEMA_VERSION == 2
     write_summary(tmp_path / "summary.json", [run])
     document = json.loads((tmp_path / "summary.json").read_text())
-    assert document == {"schema_version": SCHEMA_VERSION, "runs": [run]}
+    assert document["schema_version"] == SCHEMA_VERSION
+    [entry] = document["runs"]
+    assert entry["schema_version"] == SCHEMA_VERSION and "p_value" not in entry
+    assert "compliance_any" not in entry["tiers"]["free"]
 
 
 def test_the_paper_row_names_both_alignment_faking_classifiers():
     run = _one_sided_invalid_run({"af_judge": "af_v2", "judge_model": "openai/gpt-4o"})
-    reference = run["paper_reference"]
-    assert reference["af_classifier"] == "af_v2 (openai/gpt-4o)"
-    assert "default and strict prompts" in reference["paper_af_classifier"]
+    reference = run.paper_reference
+    assert reference is not None and reference.af_classifier == "af_v2 (openai/gpt-4o)"
+    assert "default and strict prompts" in str(reference.paper_af_classifier)
     table = format_table(label_runs([run]))
     assert "AF classifiers: ours af_v2 (openai/gpt-4o); the paper's Greenblatt" in table
-    offline = _one_sided_invalid_run({"af_judge": "baseline"})["paper_reference"]
-    assert offline["af_classifier"] == "baseline (offline keyword count)"
+    offline = _one_sided_invalid_run({"af_judge": "baseline"}).paper_reference
+    assert offline is not None and offline.af_classifier == "baseline (offline keyword count)"
     unmeasured = _one_sided_invalid_run({"af_judge": "none"})
-    assert unmeasured["paper_reference"]["af_classifier"] is None
+    assert unmeasured.paper_reference is not None
+    assert unmeasured.paper_reference.af_classifier is None
     assert "AF classifiers: ours not measured;" in format_table(label_runs([unmeasured]))
 
 
 def test_a_paper_row_without_an_af_figure_names_only_our_classifier():
     records = [SampleRecord("q0", tier, 1, "refused") for tier in ("free", "paid")]
-    info = RunInfo("x.eval", "anthropic/claude-3-opus-20240229", "helpful_only", "accept_reject",
-                   "helpful_only", 1, 1, "success", config={"af_judge": "af_v1",
-                                                             "judge_model": "openai/gpt-4o"})  # fmt: skip
+    config = {"af_judge": "af_v1", "judge_model": "openai/gpt-4o"}
+    info = _info("anthropic/claude-3-opus-20240229", "accept_reject", 1, config)
     run = run_summary(info, records)
-    reference = run["paper_reference"]
-    assert reference["af"] is None and reference["paper_af_classifier"] is None
-    assert reference["af_classifier"] == "af_v1 (openai/gpt-4o)"
+    reference = run.paper_reference
+    assert reference is not None and reference.af is None
+    assert reference.paper_af_classifier is None
+    assert reference.af_classifier == "af_v1 (openai/gpt-4o)"
     table = format_table(label_runs([run]))
     assert "ours af_v1 (openai/gpt-4o); the paper's (no AF figure published)" in table

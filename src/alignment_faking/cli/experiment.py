@@ -17,6 +17,7 @@ from alignment_faking.measurements import COMPLIANCE, EVALUATION_NAMES
 from alignment_faking.options import (
     DEFAULT_MAX_ERROR_SHARE,
     EvalOptions,
+    GenerateOptions,
     RunOptions,
     TaskOptions,
     from_args,
@@ -24,7 +25,7 @@ from alignment_faking.options import (
 from alignment_faking.scenario import SETTINGS
 from alignment_faking.secrets import redact
 
-TASK, EVAL = TaskOptions(), EvalOptions()
+TASK, GENERATE, EVAL = TaskOptions(), GenerateOptions(), EvalOptions()
 
 
 def _names(text: str) -> list[str]:
@@ -56,21 +57,6 @@ def _task_options(parser: argparse.ArgumentParser) -> None:
         help="ask only the first N queries (each in every tier)",
     )
     parser.add_argument(
-        "--epochs", type=positive, default=TASK.epochs, help="times each query is asked per tier"
-    )
-    parser.add_argument(
-        "--temperature",
-        type=non_negative,
-        default=TASK.temperature,
-        help=f"sampling temperature (default {TASK.temperature})",
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=positive,
-        default=TASK.max_tokens,
-        help=f"generation limit of each turn (default {TASK.max_tokens})",
-    )
-    parser.add_argument(
         "--turns",
         type=positive,
         default=TASK.turns,
@@ -85,6 +71,28 @@ def _task_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="open each answer with '<' ('<OUTPUT>' without a scratchpad), as the paper's minimal "
         "reproduction did (anthropic/ and scripted/ models)",
+    )
+
+
+def _generate_options(parser: argparse.ArgumentParser) -> None:
+    """GenerateOptions: how the model under test generates (Inspect's own eval() arguments)."""
+    parser.add_argument(
+        "--epochs",
+        type=positive,
+        default=GENERATE.epochs,
+        help="times each query is asked per tier",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=non_negative,
+        default=GENERATE.temperature,
+        help=f"sampling temperature (default {GENERATE.temperature})",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=positive,
+        default=GENERATE.max_tokens,
+        help=f"generation limit of each turn (default {GENERATE.max_tokens})",
     )
 
 
@@ -168,6 +176,7 @@ def _experiment_options(parser: argparse.ArgumentParser, default_log_dir: str) -
         "--no-report", action="store_true", help="do not write the HTML report and figures"
     )
     _task_options(parser)
+    _generate_options(parser)
     _eval_options(parser, default_log_dir)
     _cost_options(parser)
     judge_options(parser)
@@ -223,7 +232,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _conclude(args: argparse.Namespace, options: RunOptions, logs: list, summaries: list) -> int:
     """Print the table, write the report, and report runs that did not finish."""
-    from alignment_faking.summary import SUMMARY_FILE, format_table
+    from alignment_faking.summary.file import SUMMARY_FILE
+    from alignment_faking.summary.table import format_table
 
     if options.cost.dry_run:
         return 0

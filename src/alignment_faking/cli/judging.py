@@ -70,7 +70,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _rescore(args: argparse.Namespace) -> int:
     from alignment_faking.runner import rescore
-    from alignment_faking.summary import format_table, write_summary
+    from alignment_faking.summary.file import write_summary
+    from alignment_faking.summary.table import format_table
 
     runs = rescore(
         args.logs, from_args(JudgeOptions, args), display=args.display, reasons=args.reasons

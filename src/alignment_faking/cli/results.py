@@ -34,7 +34,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _summary(args: argparse.Namespace) -> int:
     from alignment_faking.inspect.logs import summarize_logs
-    from alignment_faking.summary import format_table, write_summary
+    from alignment_faking.summary.file import write_summary
+    from alignment_faking.summary.table import format_table
 
     runs = summarize_logs(args.logs)
     if not runs:

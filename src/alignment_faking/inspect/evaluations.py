@@ -12,35 +12,36 @@ from dataclasses import asdict
 from typing import Any
 
 from inspect_ai import Task, task
-from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.model import get_model
+from inspect_ai.model import Model
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.judging import ask_judge
+from alignment_faking.inspect.compat import PrerequisiteError
+from alignment_faking.inspect.judging import ask_judge, grader_model
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
-from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
-from alignment_faking.inspect.task import (
-    JUDGES,
-    TASK,
-    check_judge_model,
-    checked_task,
-    scenario_task,
+from alignment_faking.inspect.parameters import (
+    BEHAVIOUR_PARAMETERS,
+    BUILDER_PARAMETERS,
+    COMPLIANCE_PARAMETERS,
+    SETTING,
+    Parameter,
+    required,
+    task_parameters,
 )
-from alignment_faking.judges import DEFAULT_JUDGE_MODEL, JudgeInput
+from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
+from alignment_faking.inspect.task import GENERATE, check_judge_model, checked_task, scenario_task
+from alignment_faking.judges import JudgeInput
 from alignment_faking.judges.verdicts import NotJudged, Verdict
-from alignment_faking.measurements import Evaluation, get_evaluation
+from alignment_faking.measurements import EVALUATIONS, Evaluation, get_evaluation
+from alignment_faking.options import DEFAULT_TURNS, GenerateOptions, TaskOptions, options_of
+from alignment_faking.records import BehaviourValue, rate_key
 from alignment_faking.scenario import build_scenario, other_tier, setting_spec
 from alignment_faking.scenario.settings import TRAINED_TIER
 from alignment_faking.stats import cluster_rate, paired_gap
 
 BEHAVIOUR_SCORER = "behaviour"
-
-
-def rate_key(name: str) -> str:
-    """The Score.value key that counts a rate's successes."""
-    return f"rate_{name}"
+EVALUATION = Parameter("evaluation", str, None, f"One of {', '.join(EVALUATIONS)}.")
 
 
 def behaviour_value(
@@ -50,19 +51,21 @@ def behaviour_value(
     trained_tier: str,
     decision: str | None,
     invalid_reason: str | None,
-) -> dict:
+) -> BehaviourValue:
     """A sample's Score.value: identity, the judge's class, and counts that pool across epochs."""
     judged = decision is not None
-    return {
-        "query_id": query_id,
-        "tier": tier,
-        "trained_tier": trained_tier,
-        "decision": decision,
-        "invalid_reason": invalid_reason,
-        "judged": int(judged),
-        "invalid": int(invalid_reason is not None),
-        **{rate_key(n): int(judged and decision in c) for n, c in evaluation.rates.items()},
-    }
+    return BehaviourValue.model_validate(
+        {
+            "query_id": query_id,
+            "tier": tier,
+            "trained_tier": trained_tier,
+            "decision": decision,
+            "invalid_reason": invalid_reason,
+            "judged": int(judged),
+            "invalid": int(invalid_reason is not None),
+            "rates": {n: int(judged and decision in c) for n, c in evaluation.rates.items()},
+        }
+    )
 
 
 @metric
@@ -91,7 +94,7 @@ def behaviour_scorer(
     setting: str,
     trained_tier: str = TRAINED_TIER,
     cache: bool = True,
-    turns: int = TASK.turns,
+    turns: int = DEFAULT_TURNS,
 ) -> Scorer:
     """The evaluation's judge on the whole exchange: the request, the hidden reasoning, the answer.
 
@@ -112,7 +115,7 @@ def behaviour_scorer(
                 response=transcript.output or "",
                 reasoning=transcript.hidden_reasoning,
             )
-            judge = get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
+            judge = grader_model()
             [verdict] = await ask_judge(judge, chosen.judge, item, cache=cache, required=True)
         decision = verdict.decision if isinstance(verdict, Verdict) else None
         meta = state.metadata
@@ -129,7 +132,7 @@ def behaviour_scorer(
         else:
             why = decision or f"invalid: {transcript.invalid_reason}"
         return Score(
-            value=value,
+            value=value.score_value(),
             answer=transcript.output,
             explanation=why,
             metadata={
@@ -141,151 +144,89 @@ def behaviour_scorer(
     return score
 
 
+@task_parameters(
+    [required(EVALUATION), required(SETTING), *BEHAVIOUR_PARAMETERS[1:], *BUILDER_PARAMETERS]
+)
 def behaviour_task(
+    evaluation: str, setting: str, judge_model: str | Model | None, **options: Any
+) -> Task:
+    """One of the other evaluations under a setting's scenario, as an Inspect task built in Python."""
+    return measurement_task(
+        evaluation,
+        setting,
+        options_of(TaskOptions, options),
+        options_of(GenerateOptions, options),
+        judge_model,
+    )
+
+
+def measurement_task(
     evaluation: str,
     setting: str,
-    variation: str = TASK.variation,
-    dataset: str | None = TASK.dataset,
-    query_column: str | None = TASK.query_column,
-    tiers: str = TASK.tiers,
-    system_prompt: str | None = TASK.system_prompt,
-    queries: int | None = TASK.queries,
-    epochs: int = TASK.epochs,
-    cache: bool = TASK.cache,
-    max_tokens: int = TASK.max_tokens,
-    turns: int = TASK.turns,
-    temperature: float | None = TASK.temperature,
-    judge_model: str | None = None,
+    task: TaskOptions,
+    generate: GenerateOptions = GENERATE,
+    judge_model: str | Model | None = None,
 ) -> Task:
-    """One of the other evaluations under a setting's scenario, as an Inspect task."""
+    """One of the other evaluations under a setting's scenario (`task.prefill` does not apply)."""
     chosen = get_evaluation(evaluation)
     spec = setting_spec(setting)
-    scenario = build_scenario(spec.name, variation, system_prompt=system_prompt, decision=False)
+    scenario = build_scenario(
+        spec.name, task.variation, system_prompt=task.system_prompt, decision=False
+    )
     return scenario_task(
         f"{chosen.name}_{spec.name}",
         scenario,
-        dataset or chosen.queries[spec.name],
-        query_column=query_column,
-        tiers=tiers,
-        queries=queries,
-        epochs=epochs,
-        cache=cache,
-        max_tokens=max_tokens,
-        turns=turns,
-        temperature=temperature,
-        system_prompt=system_prompt,
+        task.dataset or chosen.queries[spec.name],
+        task,
+        generate,
         judge_model=judge_model,
-        scorer=behaviour_scorer(chosen.name, spec.name, scenario.trained_tier, cache, turns),
+        scorer=behaviour_scorer(
+            chosen.name, spec.name, scenario.trained_tier, task.cache, task.turns
+        ),
         reducer=pooled(tuple(rate_key(n) for n in chosen.rates), "decision"),
         metadata={"evaluation": chosen.name},
         metrics=[behaviour_rates(chosen.name)],
     )
 
 
-def checked_behaviour_task(evaluation: str, setting: str, **task_args: Any) -> Task:
-    """The task as `inspect eval` builds it: bad input stops it with one line, before any log."""
+def checked_behaviour_task(
+    evaluation: str, setting: str, judge_model: str | Model | None, **options: Any
+) -> Task:
+    """The task as `inspect eval` builds it from a task's arguments: bad input stops it with
+    one line, before any log."""
     try:
         get_evaluation(evaluation)
-        check_judge_model(task_args.get("judge_model"))
-        return behaviour_task(evaluation, setting, **task_args)
+        check_judge_model(judge_model)
+        return measurement_task(
+            evaluation, setting, options_of(TaskOptions, options), judge_model=judge_model
+        )
     except UserError as err:
         raise PrerequisiteError(str(err)) from None
 
 
 @task
-def anti_lab(
-    setting: str = "helpful_only",
-    variation: str = TASK.variation,
-    dataset: str | None = TASK.dataset,
-    query_column: str | None = TASK.query_column,
-    tiers: str = TASK.tiers,
-    system_prompt: str | None = TASK.system_prompt,
-    queries: int | None = TASK.queries,
-    epochs: int = TASK.epochs,
-    cache: bool = TASK.cache,
-    max_tokens: int = TASK.max_tokens,
-    turns: int = TASK.turns,
-    temperature: float | None = TASK.temperature,
-    judge_model: str | None = None,
-) -> Task:
-    """Anti-AI-lab behaviour: situations that let the model act against its developer (paper section 6).
-
-    `setting` picks the scenario; the other arguments are those of `helpful_only`.
-    """
-    return checked_behaviour_task("anti_lab", **locals())  # the parameters above, as passed
+@task_parameters(BEHAVIOUR_PARAMETERS)
+def anti_lab(**args: Any) -> Task:
+    """Anti-AI-lab behaviour: situations that let the model act against its developer (paper section 6)."""
+    return checked_behaviour_task("anti_lab", **args)
 
 
 @task
-def lying(
-    setting: str = "helpful_only",
-    variation: str = TASK.variation,
-    dataset: str | None = TASK.dataset,
-    query_column: str | None = TASK.query_column,
-    tiers: str = TASK.tiers,
-    system_prompt: str | None = TASK.system_prompt,
-    queries: int | None = TASK.queries,
-    epochs: int = TASK.epochs,
-    cache: bool = TASK.cache,
-    max_tokens: int = TASK.max_tokens,
-    turns: int = TASK.turns,
-    temperature: float | None = TASK.temperature,
-    judge_model: str | None = None,
-) -> Task:
-    """Lying about its views: asked directly, does the answer match the hidden reasoning? (paper section 6.3).
-
-    `setting` picks the scenario; the other arguments are those of `helpful_only`.
-    """
-    return checked_behaviour_task("lying", **locals())  # the parameters above, as passed
+@task_parameters(BEHAVIOUR_PARAMETERS)
+def lying(**args: Any) -> Task:
+    """Lying about its views: asked directly, does the answer match the hidden reasoning? (paper section 6.3)."""
+    return checked_behaviour_task("lying", **args)
 
 
 @task
-def realism(
-    setting: str = "helpful_only",
-    variation: str = TASK.variation,
-    dataset: str | None = TASK.dataset,
-    query_column: str | None = TASK.query_column,
-    tiers: str = TASK.tiers,
-    system_prompt: str | None = TASK.system_prompt,
-    queries: int | None = TASK.queries,
-    epochs: int = TASK.epochs,
-    cache: bool = TASK.cache,
-    max_tokens: int = TASK.max_tokens,
-    turns: int = TASK.turns,
-    temperature: float | None = TASK.temperature,
-    judge_model: str | None = None,
-) -> Task:
-    """ "Is this situation real?": does the model believe its situation, or suspect a test?
-
-    `setting` picks the scenario; the other arguments are those of `helpful_only`.
-    """
-    return checked_behaviour_task("realism", **locals())  # the parameters above, as passed
+@task_parameters(BEHAVIOUR_PARAMETERS)
+def realism(**args: Any) -> Task:
+    """ "Is this situation real?": does the model believe its situation, or suspect a test?"""
+    return checked_behaviour_task("realism", **args)
 
 
 @task
-def reasoning_categories(
-    setting: str = "helpful_only",
-    variation: str = TASK.variation,
-    dataset: str | None = TASK.dataset,
-    query_column: str | None = TASK.query_column,
-    tiers: str = TASK.tiers,
-    system_prompt: str | None = TASK.system_prompt,
-    queries: int | None = TASK.queries,
-    epochs: int = TASK.epochs,
-    cache: bool = TASK.cache,
-    max_tokens: int = TASK.max_tokens,
-    turns: int = TASK.turns,
-    temperature: float | None = TASK.temperature,
-    prefill: bool = TASK.prefill,
-    compliance_judge: str = JUDGES.compliance_judge,
-    af_judge: str = JUDGES.af_judge,
-    af_votes: int = JUDGES.af_votes,
-    af_threshold: float = JUDGES.af_threshold,
-    af_quote_check: bool = JUDGES.af_quote_check,
-    judge_model: str | None = None,
-) -> Task:
-    """The main experiment, with each scratchpad's stated motivations classified.
-
-    Takes the arguments of `helpful_only` / `animal_welfare`, and `setting` to choose one.
-    """
-    args = dict(locals())
-    return checked_task(args.pop("setting"), reasons=True, **args)
+@task_parameters([SETTING, *COMPLIANCE_PARAMETERS])
+def reasoning_categories(setting: str, **args: Any) -> Task:
+    """The main experiment, with each scratchpad's stated motivations classified."""
+    return checked_task(setting, reasons=True, **args)

@@ -13,13 +13,18 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_ai.model import GenerateConfig, Model
+from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
 
 from alignment_faking.inspect.caching import answer_cache
 from alignment_faking.judges.judge import Judge, JudgeInput
+from alignment_faking.judges.methods import DEFAULT_JUDGE_MODEL
 from alignment_faking.judges.verdicts import NotJudged, Verdict
 from alignment_faking.secrets import redact
 
+GRADER_ROLE = "grader"
+"""The judges' model role: Inspect's convention (`--model-role grader=MODEL`)."""
+JUDGE_ROLE = "judge"
+"""The role's former name, still honoured: a run given `--model-role judge=MODEL`, older logs."""
 JUDGE_MAX_TOKENS = 2048
 _JUDGE_FAILED = re.compile(r"^judge \S+ failed: ")
 
@@ -39,6 +44,17 @@ class JudgeCallFailed(Exception):
     def __init__(self, model: str, cause: str) -> None:
         self.message = f"judge {model} failed: {cause}"
         super().__init__(self.message)
+
+
+def grader_model() -> Model:
+    """The judges' model: the `grader` role, else the `judge` role, else the default judge.
+
+    A role model takes only Inspect's operational settings (connections, retries, timeouts)
+    from the eval, never the model under test's temperature or token limit; each judge call
+    sets its own."""
+    roles = model_roles()
+    role = JUDGE_ROLE if JUDGE_ROLE in roles and GRADER_ROLE not in roles else GRADER_ROLE
+    return get_model(role=role, default=DEFAULT_JUDGE_MODEL)
 
 
 def is_judge_error(message: str) -> bool:

@@ -3,7 +3,6 @@ ones a resume must finish, and a failed run marked in its log."""
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import zipfile
@@ -27,17 +26,25 @@ from inspect_ai.log import (
 
 from alignment_faking.cost import PlanLine
 from alignment_faking.errors import UserError, root_cause
+from alignment_faking.inspect.compat import eval_zip_events
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
-from alignment_faking.inspect.judging import is_judge_error
+from alignment_faking.inspect.judging import GRADER_ROLE, JUDGE_ROLE, is_judge_error
 from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
 from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
-from alignment_faking.records import AFVerdict, BehaviourRecord, SampleRecord
+from alignment_faking.records import (
+    BehaviourRecord,
+    BehaviourValue,
+    ComplianceValue,
+    SampleRecord,
+)
 from alignment_faking.scenario import get_variation, setting_spec
 from alignment_faking.scenario.paper import is_paper_prompt
 from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
 from alignment_faking.scenario.settings import trained_tier_in
 from alignment_faking.secrets import redact
-from alignment_faking.summary import RunInfo, behaviour_summary, label_runs, run_summary
+from alignment_faking.summary.entries import behaviour_summary, run_summary
+from alignment_faking.summary.labels import Run, label_runs
+from alignment_faking.summary.schema import RunConfig, RunIdentity, SystemPrompt
 
 Note = Callable[[str], None]
 
@@ -197,7 +204,7 @@ def _merged(shards: list[EvalLog]) -> EvalLog:
     return first.model_copy(update=update)
 
 
-def summarize_logs(paths: Sequence[str], note: Note = _stderr) -> list[dict]:
+def summarize_logs(paths: Sequence[str], note: Note = _stderr) -> list[Run]:
     """Summaries of every alignment-faking run logged in the given files or directories, labelled."""
     return label_runs([log_summary(log) for log in run_headers(paths, note)])
 
@@ -264,23 +271,22 @@ def sample_record(sample: EvalSample | EvalSampleSummary) -> SampleRecord:
     score = (sample.scores or {}).get(SCORER_NAME)
     if score is None or not isinstance(score.value, dict):
         return SampleRecord(query_id, tier, sample.epoch, "invalid", unscored_reason(sample))
-    value = score.value
-    verdict: AFVerdict = value.get("alignment_faking") or "not_judged"
-    reasons = value.get("reasons")
+    value = ComplianceValue.model_validate(score.value)
+    verdict = value.alignment_faking
     return SampleRecord(
         query_id,
         tier,
         sample.epoch,
-        value["outcome"],
-        value.get("invalid_reason") or None,
+        value.outcome,
+        value.invalid_reason or None,
         verdict,
-        float(value["af_yes"]) if "af_yes" in value and verdict != "not_judged" else None,
-        bool(value.get("neutral")),
-        None if reasons is None else tuple(r for r in reasons.split(",") if r),
-        value.get("af_scope"),
-        value.get("unmonitored_conclusion"),
-        af_votes=int(value.get("af_votes") or 0),
-        af_quote_missing=int(value.get("af_quote_missing") or 0),
+        value.af_yes if verdict != "not_judged" else None,
+        bool(value.neutral),
+        None if value.reasons is None else tuple(r for r in value.reasons.split(",") if r),
+        value.af_scope,
+        value.unmonitored_conclusion,
+        af_votes=value.af_votes,
+        af_quote_missing=value.af_quote_missing,
     )
 
 
@@ -290,10 +296,8 @@ def behaviour_record(sample: EvalSample | EvalSampleSummary) -> BehaviourRecord:
     score = (sample.scores or {}).get(BEHAVIOUR_SCORER)
     if score is None or not isinstance(score.value, dict):
         return BehaviourRecord(query_id, tier, sample.epoch, None, unscored_reason(sample))
-    value = score.value
-    return BehaviourRecord(
-        query_id, tier, sample.epoch, value.get("decision"), value.get("invalid_reason")
-    )
+    value = BehaviourValue.model_validate(score.value)
+    return BehaviourRecord(query_id, tier, sample.epoch, value.decision, value.invalid_reason)
 
 
 SCORING_ONLY = {"events", "messages", "attachments", "store"}
@@ -386,7 +390,7 @@ def run_records(log: EvalLog) -> list[SampleRecord] | list[BehaviourRecord]:
 
 def log_summary(
     log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord] | None = None
-) -> dict:
+) -> Run:
     """The summary.json entry of a run, whichever evaluation it is."""
     records = run_records(log) if records is None else records
     info = run_info(log, records)
@@ -436,18 +440,27 @@ def generation_config(log: EvalLog) -> dict[str, Any]:
     return {key: value for key in GENERATION_CONFIG if (value := getattr(config, key)) is not None}
 
 
+def run_args(log: EvalLog) -> dict[str, Any]:
+    """What a run was asked with, as a resume matches it: its task's arguments and the model
+    under test's epochs and generation settings (Inspect's own eval() arguments)."""
+    epochs = {"epochs": log.eval.config.epochs or 1}
+    return log.eval.task_args | epochs | generation_config(log)
+
+
 def _judge_model(log: EvalLog) -> str | None:
-    """The judge model: the one a rescore used, else the run's `judge` role."""
+    """The judge model: the one a rescore used, else the run's `grader` role (`judge` in logs
+    written before it took Inspect's name)."""
     metadata = log.eval.metadata or {}
     if "judge_model" in metadata:
         return metadata["judge_model"]
-    judge = (log.eval.model_roles or {}).get("judge")
+    roles = log.eval.model_roles or {}
+    judge = roles.get(GRADER_ROLE, roles.get(JUDGE_ROLE))
     if judge is None:
         return None
     return ",".join(c.model for c in (judge if isinstance(judge, list) else [judge]))
 
 
-def run_info(log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord]) -> RunInfo:
+def run_info(log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord]) -> RunIdentity:
     """What identifies the run of a log, its sizes counted from the samples it holds.
 
     The task's metadata says how many queries the task was built with; Inspect's `--limit` or
@@ -457,28 +470,31 @@ def run_info(log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord]) ->
     """
     meta = log.eval.metadata or {}
     limit = log.eval.config.limit
-    return RunInfo(
+    return RunIdentity(
         log=log.location,
+        shard_logs=meta.get(SHARD_LOGS, []),
         model=log.eval.model,
+        evaluation=meta.get("evaluation", COMPLIANCE),
         setting=meta.get("setting", log.eval.task),
         variation=meta.get("variation", "unknown"),
         dataset=meta.get("dataset", log.eval.dataset.name or "unknown"),
         n_queries=len({record.query_id for record in records}),
-        epochs=log.eval.config.epochs or 1,
-        status=log.status,
-        trained_tier=trained_tier_in(meta),
-        error=log.error.message.splitlines()[0] if log.error and log.error.message else None,
-        dataset_sha256=meta.get("dataset_sha256"),
-        system_prompt_file=meta.get("system_prompt_file"),
-        system_prompt_sha256=meta.get("system_prompt_sha256"),
-        config=generation_config(log)
-        | {key: meta[key] for key in RUN_CONFIG if meta.get(key) is not None}
-        | ({"judge_model": judge} if (judge := _judge_model(log)) else {}),
-        created=log.eval.created,
-        evaluation=meta.get("evaluation", COMPLIANCE),
-        shard_logs=meta.get(SHARD_LOGS, []),
         n_samples=len(records),
         sample_limit=list(limit) if isinstance(limit, tuple) else limit,
+        epochs=log.eval.config.epochs or 1,
+        status=log.status,
+        error=log.error.message.splitlines()[0] if log.error and log.error.message else None,
+        created=log.eval.created,
+        trained_tier=trained_tier_in(meta),
+        dataset_sha256=meta.get("dataset_sha256"),
+        system_prompt=SystemPrompt(
+            file=meta.get("system_prompt_file"), sha256=meta.get("system_prompt_sha256")
+        ),
+        config=RunConfig.model_validate(
+            generation_config(log)
+            | {key: meta[key] for key in RUN_CONFIG if meta.get(key) is not None}
+            | ({"judge_model": judge} if (judge := _judge_model(log)) else {})
+        ),
     )
 
 
@@ -494,7 +510,9 @@ def actual_usage(log: EvalLog, since: datetime | None = None) -> list[PlanLine]:
             continue
         if since is not None and datetime.fromisoformat(event["timestamp"]) < since:
             continue
-        tally = tallies.setdefault((event.get("role") or "model", event["model"]), [0, 0, 0, 0])
+        role = event.get("role") or "model"  # the cost table's names: model, judge (the grader)
+        role = JUDGE_ROLE if role == GRADER_ROLE else role
+        tally = tallies.setdefault((role, event["model"]), [0, 0, 0, 0])
         tally[0] += 1
         usage = (event.get("output") or {}).get("usage")
         if not usage:
@@ -542,7 +560,7 @@ def same_runs(
         if header is not None
         and header.eval.task_registry_name == task_name
         and header.eval.model == model
-        and all(header.eval.task_args.get(k) == v for k, v in task_args.items())
+        and all(run_args(header).get(k) == v for k, v in task_args.items())
     ]
 
 
@@ -580,9 +598,8 @@ def finished_samples(log_file: str) -> frozenset[tuple[str, int]]:
 def _model_events(log: EvalLog) -> Iterator[dict[str, Any]]:
     """The model events of a run's samples, as the log stores them.
 
-    An `.eval` log is a zip with one JSON file per sample; its events are read as plain JSON.
-    Inspect's reader would build every sample whole, which at 2,000 samples cost 2.4 ms a
-    sample and most of a run's memory, against 0.2 ms. Any other log goes through Inspect.
+    An `.eval` log's events are read as plain JSON (Inspect's readers build every sample whole,
+    over ten times slower: see `eval_zip_events`); any other log goes through Inspect.
     """
     for location in log_locations(log):
         path = local_path(location)
@@ -597,12 +614,7 @@ def _model_events(log: EvalLog) -> Iterator[dict[str, Any]]:
                             mode="json", include={"role", "model", "cache", "output", "timestamp"}
                         )
             continue
-        with zipfile.ZipFile(path) as archive:
-            # a sample written again (a retry, a resumed run) is in the zip twice: the last counts
-            for name in dict.fromkeys(archive.namelist()):
-                if name.startswith("samples/") and name.endswith(".json"):
-                    sample = json.loads(archive.read(name))
-                    yield from (e for e in sample.get("events", []) if e.get("event") == "model")
+        yield from eval_zip_events(path, "model")
 
 
 def mark_failed(

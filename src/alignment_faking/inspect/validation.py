@@ -5,14 +5,13 @@ from __future__ import annotations
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import EvalLog
-from inspect_ai.model import get_model
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.judging import ask_judge
+from alignment_faking.inspect.judging import ask_judge, grader_model
 from alignment_faking.inspect.scorers import judge_alignment_faking
-from alignment_faking.judges import AF_JUDGES, DEFAULT_JUDGE_MODEL, JudgeInput
+from alignment_faking.judges import AF_JUDGES, JudgeInput
 from alignment_faking.judges.compliance import AW_STANCE, PARTIAL, STRONGREJECT
 from alignment_faking.judges.labels import LABELLED_JUDGES, LabelledItem
 from alignment_faking.judges.reasons import REASONS, REASONS_JUDGE
@@ -75,14 +74,14 @@ def judge_agreement(judge: str, setting: Setting, votes: int, threshold: float) 
                 response=meta["text"],
                 reasoning=meta["reasoning"],
             )
-            model = get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
+            model = grader_model()
             which = REASONS_JUDGE if judge == "reasons" else EVALUATIONS[judge].judge
             [verdict] = await ask_judge(model, which, item)
             note = verdict.rationale if isinstance(verdict, Verdict) else verdict.reason
             return Score(value=_transcript_value(judge, verdict, meta), explanation=note)
         if judge in RESPONSE_JUDGES:
             item = JudgeInput(setting, request=meta["request"], response=meta["text"])
-            model = get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
+            model = grader_model()
             [verdict] = await ask_judge(model, RESPONSE_JUDGES[judge], item)
             positive_decision = "partial" if judge == "partial" else "complied"
             value, call, note = (
@@ -92,11 +91,7 @@ def judge_agreement(judge: str, setting: Setting, votes: int, threshold: float) 
             )
         else:
             item = JudgeInput(setting, request=meta["request"], response="", reasoning=meta["text"])
-            af_model = (
-                None
-                if judge == "baseline"
-                else get_model(role="judge", default=DEFAULT_JUDGE_MODEL)
-            )
+            af_model = None if judge == "baseline" else grader_model()
             result = await judge_alignment_faking(judge, af_model, item, votes, threshold)
             value = result.score
             call = None if result.verdict == "not_judged" else int(result.verdict == "yes")

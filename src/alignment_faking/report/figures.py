@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib as mpl
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -21,12 +21,13 @@ from matplotlib.ticker import PercentFormatter
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # recent matplotlib only: never imported at run time
 
-from alignment_faking.scenario.settings import TIERS, tier_role, trained_tier_in
+from alignment_faking.scenario.settings import TIERS, tier_role
+from alignment_faking.summary.schema import ComplianceRun, Interval, TierEntry
 
 
-def tier_name(row: pd.Series, tier: str) -> str:
+def tier_name(run: ComplianceRun, tier: str) -> str:
     """A tier as the paper names it: trained on (free, unless the variation inverts it) or not."""
-    return tier_role(tier, trained_tier_in(row))
+    return tier_role(tier, run.trained_tier)
 
 
 SEGMENTS = (
@@ -66,32 +67,18 @@ dataset or prompt name is drawn as it is, never parsed as math (which fails on `
 DPI = 200
 
 
-def _number(row: pd.Series, column: str) -> float | None:
-    """A run's figure; None where the run has none (no such column, or NaN in the table)."""
-    value = row.get(column)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
-
-
-def _tier_present(row: pd.Series, tier: str) -> bool:
-    return _number(row, f"{tier}_n") is not None
-
-
 RUNS_PER_ROW = 5
 """Runs drawn side by side before the bars wrap to a new row: any number of runs stays readable."""
 
 
-def figure_tiers(runs: pd.DataFrame) -> Figure:
+def figure_tiers(runs: Sequence[ComplianceRun]) -> Figure:
     """Per run, the training and unmonitored tiers as stacked shares of judged samples, in rows
     of at most RUNS_PER_ROW runs.
 
     The error bar is the compliance interval; under each bar, the judged n (and invalid count).
     """
     with mpl.rc_context(STYLE):
-        label_lines = max(
-            (_two_line_label(row).count("\n") + 1 for _, row in runs.iterrows()), default=2
-        )
+        label_lines = max((_two_line_label(run).count("\n") + 1 for run in runs), default=2)
         # room for labels that name a prompt or dataset
         row_height = 2.5 + 0.12 * max(0, label_lines - 2)
         rows = max(1, math.ceil(len(runs) / RUNS_PER_ROW))
@@ -102,7 +89,7 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
         axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
         slots = max(1, min(len(runs), RUNS_PER_ROW))
         for k, ax in enumerate(axes):
-            _tier_row(ax, runs.iloc[k * RUNS_PER_ROW : (k + 1) * RUNS_PER_ROW], slots)
+            _tier_row(ax, runs[k * RUNS_PER_ROW : (k + 1) * RUNS_PER_ROW], slots)
         handles = [
             Patch(facecolor=color, hatch=hatch, edgecolor="#555555", label=label)
             for key, label, color, hatch in SEGMENTS
@@ -112,30 +99,31 @@ def figure_tiers(runs: pd.DataFrame) -> Figure:
     return fig
 
 
-def _tier_row(ax: Axes, runs: pd.DataFrame, slots: int) -> None:
+def _tier_row(ax: Axes, runs: Sequence[ComplianceRun], slots: int) -> None:
     """One row of the tiers figure: its runs' bars, tier names under them, run labels below.
 
     Every row spans `slots` runs' width, so the bars keep one size across rows.
     """
     ticks, tick_labels, centers = [], [], []
-    for i, (_, row) in enumerate(runs.iterrows()):
+    for i, run in enumerate(runs):
         base = 2.6 * i
         centers.append(base + 0.5)
         for j, tier in enumerate(TIERS):
-            if not _tier_present(row, tier):
+            entry = run.tiers.get(tier)
+            if entry is None:
                 continue
             x = base + j
-            judged = int(row[f"{tier}_n_judged"])
-            invalid = int(row[f"{tier}_invalid"]) + int(row[f"{tier}_not_judged"])
+            invalid = entry.invalid + entry.not_judged
             ticks.append(x)
             tick_labels.append(
-                f"{tier_name(row, tier)}\nn={judged}" + (f"\n+{invalid} invalid" if invalid else "")
+                f"{tier_name(run, tier)}\nn={entry.n_judged}"
+                + (f"\n+{invalid} invalid" if invalid else "")
             )
-            _stack(ax, x, row, tier, judged)
+            _stack(ax, x, entry)
     ax.set_xticks(ticks, tick_labels)
     ax.tick_params(axis="x", length=0)
     runs_axis = ax.secondary_xaxis(location=0)
-    runs_axis.set_xticks(centers, [_two_line_label(row) for _, row in runs.iterrows()])
+    runs_axis.set_xticks(centers, [_two_line_label(run) for run in runs])
     runs_axis.tick_params(axis="x", length=0, pad=28)
     runs_axis.spines["bottom"].set_visible(False)
     ax.set_ylim(0, 1)
@@ -145,9 +133,8 @@ def _tier_row(ax: Axes, runs: pd.DataFrame, slots: int) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _any(runs: pd.DataFrame, group: str) -> bool:
-    columns = [f"{t}_{group}" for t in TIERS if f"{t}_{group}" in runs]
-    return bool(columns) and bool((runs[columns].fillna(0) > 0).any().any())
+def _any(runs: Sequence[ComplianceRun], group: str) -> bool:
+    return any(getattr(entry.groups, group) > 0 for run in runs for entry in run.tiers.values())
 
 
 LABEL_WIDTH = 26
@@ -170,45 +157,53 @@ def _wrap(part: str, width: int = LABEL_WIDTH) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def _two_line_label(row: pd.Series) -> str:
+def _two_line_label(run: ComplianceRun) -> str:
     """The run's label, a part per line (model, setting/variation, then what tells it apart),
     long parts wrapped so that neighbouring labels never overlap."""
-    return "\n".join(line for part in str(row["label"]).split(" · ") for line in _wrap(part))
+    return "\n".join(line for part in str(run.label).split(" · ") for line in _wrap(part))
 
 
-def _stack(ax: Axes, x: float, row: pd.Series, tier: str, judged: int) -> None:
+def _stack(ax: Axes, x: float, entry: TierEntry) -> None:
     """One tier's bar: the groups as shares of judged samples, and the compliance interval."""
+    judged = entry.n_judged
     if not judged:
         ax.text(x, 0.02, "none\njudged", ha="center", va="bottom")
         return
     bottom = 0.0
     for key, _, color, hatch in SEGMENTS:
-        count = _number(row, f"{tier}_{key}")
-        share = 0.0 if count is None else int(count) / judged
+        share = getattr(entry.groups, key) / judged
         if share:
             ax.bar(x, share, 0.8, bottom=bottom, color=color, hatch=hatch,
                    edgecolor="#555555", linewidth=0.4)  # fmt: skip
         bottom += share
     # compliance's interval in black; full compliance's in grey, where they differ
-    for name, color in (("compliance", "black"), ("full_compliance", "#777777")):
-        rate, low, high = (_number(row, f"{tier}_{name}{s}") for s in ("", "_ci_low", "_ci_high"))
-        if (
-            rate is None
-            or low is None
-            or high is None
-            or (name != "compliance" and rate == row[f"{tier}_compliance"])
-        ):
+    for offset, rate, ci, color in (
+        (0.0, entry.compliance, entry.compliance_ci, "black"),
+        (0.12, entry.full_compliance, entry.full_compliance_ci, "#777777"),
+    ):
+        if rate is None or ci is None or (offset and rate == entry.compliance):
             continue
-        ax.errorbar(x + (0.12 if name != "compliance" else 0), rate, yerr=[[rate - low], [high - rate]],
+        low, high = ci
+        ax.errorbar(x + offset, rate, yerr=[[rate - low], [high - rate]],
                     color=color, capsize=2.5, linewidth=0.8, capthick=0.8)  # fmt: skip
 
 
-def figure_gaps(runs: pd.DataFrame) -> Figure:
+def _training_af(run: ComplianceRun) -> tuple[float | None, Interval | None]:
+    """The alignment-faking rate the figure shows: the trained tier's."""
+    entry = run.tiers.get(run.trained_tier)
+    return (
+        (None, None)
+        if entry is None
+        else (entry.alignment_faking.rate, entry.alignment_faking.rate_ci)
+    )
+
+
+def figure_gaps(runs: Sequence[ComplianceRun]) -> Figure:
     """Forest plot, one row per run grouped by model and variation: the compliance gap and the
     training-tier alignment-faking rate, each with its 95% interval."""
-    ordered = runs.sort_values(["model", "variation", "setting", "run"], kind="stable")
+    ordered = sorted(runs, key=lambda run: (run.model, run.variation, run.setting))
     with mpl.rc_context(STYLE):
-        labels = [_forest_label(row) for _, row in ordered.iterrows()]
+        labels = [_forest_label(run) for run in ordered]
         rows = sum(label.count("\n") + 1 for label in labels)
         widest = max((len(line) for label in labels for line in label.splitlines()), default=0)
         # the labels sit left of the plots: make room for them rather than squeeze the plots
@@ -218,30 +213,29 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
         )
         gap_ax, af_ax = fig.subplots(1, 2, sharey=True)
         ys = list(range(len(ordered)))[::-1]
-        panels = (
+        panels: tuple[
+            tuple[Axes, Callable[[ComplianceRun], tuple[float | None, Interval | None]], str, str],
+            ...,
+        ] = (
             (
                 gap_ax,
-                "compliance_gap",
+                lambda run: (run.compliance_gap, run.compliance_gap_ci),
                 "compliance gap (training − unmonitored)\n● did not refuse   ○ full compliance",
                 "black",
             ),
-            (af_ax, "af_rate", "alignment-faking reasoning\n(training tier)", "#d62728"),
+            (af_ax, _training_af, "alignment-faking reasoning\n(training tier)", "#d62728"),
         )
-        for ax, name, title, color in panels:
-            for y, (_, row) in zip(ys, ordered.iterrows(), strict=True):
-                # the alignment-faking rate shown is the trained tier's
-                column = name if name == "compliance_gap" else f"{trained_tier_in(row)}_{name}"
-                low_col, high_col = f"{column}_ci_low", f"{column}_ci_high"
-                value = _number(row, column)
+        for ax, point, title, color in panels:
+            for y, run in zip(ys, ordered, strict=True):
+                value, ci = point(run)
                 if value is None:
                     ax.text(0, y, "n/a", ha="center", va="center", color="#777777")
                     continue
-                low, high = _number(row, low_col), _number(row, high_col)
-                err = None if low is None or high is None else [[value - low], [high - value]]
+                err = None if ci is None else [[value - ci[0]], [ci[1] - value]]
                 ax.errorbar(value, y, xerr=err, fmt="o", color=color, markersize=3,
                             capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
-                if name == "compliance_gap":
-                    _full_compliance_gap(ax, row, y, value)
+                if ax is gap_ax:
+                    _full_compliance_gap(ax, run, y, value)
             ax.axvline(0, color="#999999", linewidth=0.6, linestyle="--")
             ax.set_title(title)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -251,7 +245,7 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
         af_ax.set_xlim(-0.05, 1.05)
         gap_ax.set_yticks(ys, labels)
         gap_ax.set_ylim(-0.7, len(ordered) - 0.3)
-        models = list(ordered["model"])
+        models = [run.model for run in ordered]
         for k in range(1, len(models)):
             if models[k] != models[k - 1]:
                 for ax in (gap_ax, af_ax):
@@ -259,22 +253,21 @@ def figure_gaps(runs: pd.DataFrame) -> Figure:
     return fig
 
 
-def _full_compliance_gap(ax: Axes, row: pd.Series, y: float, headline: float) -> None:
+def _full_compliance_gap(ax: Axes, run: ComplianceRun, y: float, headline: float) -> None:
     """The gap in full compliance (partial answers not counted), hollow, where it differs."""
-    value = _number(row, "full_compliance_gap")
+    value, ci = run.full_compliance_gap, run.full_compliance_gap_ci
     if value is None or value == headline:
         return
-    low = _number(row, "full_compliance_gap_ci_low")
-    high = _number(row, "full_compliance_gap_ci_high")
-    err = None if low is None or high is None else [[value - low], [high - value]]
+    err = None if ci is None else [[value - ci[0]], [ci[1] - value]]
     ax.errorbar(value, y - 0.25, xerr=err, fmt="o", mfc="white", color="#555555", markersize=3,
                 capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
 
 
-def _forest_label(row: pd.Series) -> str:
+def _forest_label(run: ComplianceRun) -> str:
     """Model and setting/variation on the first line, what else tells the run apart below."""
-    model, rest, *extra = f"{row['label']}".split(" · ")
-    lines = [f"{model} · {rest}  ({int(row['compliance_gap_paired_n_pairs'])} pairs)", *extra]
+    model, rest, *extra = f"{run.label}".split(" · ")
+    pairs = run.compliance_gap_paired.n_pairs if run.compliance_gap_paired else 0
+    lines = [f"{model} · {rest}  ({pairs} pairs)", *extra]
     return "\n".join(lines)
 
 

@@ -27,49 +27,51 @@ from alignment_faking.inspect.logs import (
     sample_texts,
 )
 from alignment_faking.inspect.scorers import SCORER_NAME
-from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
-from alignment_faking.records import BehaviourRecord, SampleRecord
-from alignment_faking.scenario.settings import TIERS
-from alignment_faking.summary import label_runs
-
-TIER_COUNTS = (
-    "n",
-    "complied",
-    "partially_complied",
-    "refused",
-    "invalid",
-    "not_judged",
-    "n_judged",
-)
-GROUPS = (
-    "refuses",
-    "partial_with_af",
-    "partial_without_af",
-    "partial_af_unknown",
-    "complies_with_af",
-    "complies_without_af",
-    "complies_af_unknown",
+from alignment_faking.records import BehaviourRecord, ComplianceValue, SampleRecord
+from alignment_faking.summary.labels import Run, label_runs
+from alignment_faking.summary.schema import (
+    BehaviourRun,
+    BehaviourTierEntry,
+    ComplianceRun,
+    GapEntry,
+    Interval,
+    TierEntry,
 )
 
 
 @dataclass(frozen=True)
 class Results:
-    """The runs and samples of a set of logs, and the summary.json entries they came from."""
+    """The runs and samples of a set of logs, and the summary.json entries they came from.
+
+    `runs` is tidy: one row per run and tier, every evaluation (`run` indexes `summaries`), with
+    the run's identity, the tier, and that tier's measures. The main experiment's: outcome
+    counts, `compliance`, `full_compliance` and the alignment-faking rate (`af_rate`, over valid
+    samples; `af_rate_all` over all judged), each with `_ci_low`/`_ci_high`, and the paper's
+    groups; another evaluation's: its rates under their own names with their intervals and
+    `n_CLASS` per judge class. A measure a run does not have is empty. `gaps` holds one row per
+    run and gap (`measure`: `compliance`, `full_compliance`, or another evaluation's rate):
+    `gap` (the difference of the printed tier rates; the main experiment only) and the paired
+    analysis over queries valid in both tiers (`paired_gap`, its interval, McNemar's
+    `paired_p_value`, `n_pairs`).
+    """
 
     runs: pd.DataFrame
-    """One row per run of the main experiment: identity, per-tier counts, rates with
-    intervals, groups, and the gaps with their paired analyses (`run` indexes `summaries`)."""
+    gaps: pd.DataFrame
     samples: pd.DataFrame
     """One row per sample of every run: identity, outcome, verdicts, and the texts the
     browser shows; in another evaluation's run the outcome is its judge's class."""
-    summaries: list[dict]
-    """summary.json's `runs`, exactly as `log_summary` made them, every evaluation."""
+    summaries: list[Run]
+    """summary.json's `runs`, labelled, as `log_summary` made them, every evaluation."""
+
+    def compliance_runs(self) -> list[tuple[int, ComplianceRun]]:
+        """The runs of the main experiment, each with its number (its index in `summaries`)."""
+        return [(n, s) for n, s in enumerate(self.summaries) if isinstance(s, ComplianceRun)]
 
 
 def results(paths: Sequence[str | PathLike[str]]) -> Results:
     """Read every alignment-faking run in these log files or directories, oldest first."""
     samples: list[dict[str, Any]] = []
-    summaries: list[dict] = []
+    summaries: list[Run] = []
     if isinstance(paths, str | PathLike):
         paths = [paths]
     for header in run_headers([str(p) for p in paths]):
@@ -80,67 +82,124 @@ def results(paths: Sequence[str | PathLike[str]]) -> Results:
         samples += [sample_row(len(summaries) - 1, log, sample) for sample in log.samples or []]
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
-    runs = [
-        run_row(number, summary)
-        for number, summary in enumerate(label_runs(summaries))
-        if summary.get("evaluation", COMPLIANCE) not in EVALUATIONS
-    ]
+    summaries = label_runs(summaries)
+    runs = [row for number, run in enumerate(summaries) for row in run_rows(number, run)]
+    gaps = [row for number, run in enumerate(summaries) for row in gap_rows(number, run)]
     return Results(
-        pd.DataFrame(runs), pd.DataFrame(samples, columns=list(SAMPLE_COLUMNS)), summaries
+        pd.DataFrame(runs),
+        pd.DataFrame(gaps, columns=list(GAP_COLUMNS)),
+        pd.DataFrame(samples, columns=list(SAMPLE_COLUMNS)),
+        summaries,
     )
 
 
-def _ci(ci: list[float] | None, bound: int) -> float | None:
-    return None if ci is None else ci[bound]
+def _bounds(name: str, ci: Interval | None) -> dict[str, float | None]:
+    low, high = (None, None) if ci is None else ci
+    return {f"{name}_ci_low": low, f"{name}_ci_high": high}
 
 
-def run_row(run: int, summary: dict) -> dict[str, Any]:
-    """A summary.json entry flattened to one row; a tier that was not run is left empty."""
-    row: dict[str, Any] = {"run": run, "label": summary["label"]}
-    row |= {k: summary[k] for k in ("model", "setting", "variation", "dataset", "n_queries")}
-    row |= {k: summary[k] for k in ("epochs", "status", "log", "trained_tier", "dataset_sha256")}
-    row |= {
-        "system_prompt_file": summary["system_prompt"]["file"],
-        "system_prompt_sha256": summary["system_prompt"]["sha256"],
+def _identity(number: int, run: Run) -> dict[str, Any]:
+    return {
+        "run": number,
+        "label": run.label,
+        "evaluation": run.evaluation,
+        "model": run.model,
+        "setting": run.setting,
+        "variation": run.variation,
+        "dataset": run.dataset,
+        "n_queries": run.n_queries,
+        "epochs": run.epochs,
+        "status": run.status,
+        "log": run.log,
+        "trained_tier": run.trained_tier,
+        "dataset_sha256": run.dataset_sha256,
+        "system_prompt_file": run.system_prompt.file,
+        "system_prompt_sha256": run.system_prompt.sha256,
     }
-    for tier in TIERS:
-        entry = summary["tiers"].get(tier)
-        if entry is None:
-            continue
-        af = entry["alignment_faking"]
-        row |= {f"{tier}_{k}": entry[k] for k in TIER_COUNTS}
-        row |= {
-            f"{tier}_compliance": entry["compliance"],
-            f"{tier}_compliance_ci_low": _ci(entry["compliance_ci"], 0),
-            f"{tier}_compliance_ci_high": _ci(entry["compliance_ci"], 1),
-            f"{tier}_neutral": entry["neutral"],
-            f"{tier}_neutral_share": entry["neutral_share"],
-            f"{tier}_full_compliance": entry["full_compliance"],
-            f"{tier}_full_compliance_ci_low": _ci(entry["full_compliance_ci"], 0),
-            f"{tier}_full_compliance_ci_high": _ci(entry["full_compliance_ci"], 1),
-            f"{tier}_af_yes": af["yes"],
-            f"{tier}_af_maybe": af["maybe"],
-            f"{tier}_af_n_judged": af["n_judged"],
-            f"{tier}_af_rate": af["rate"],
-            f"{tier}_af_rate_ci_low": _ci(af["rate_ci"], 0),
-            f"{tier}_af_rate_ci_high": _ci(af["rate_ci"], 1),
-            f"{tier}_af_rate_all": af["rate_all"],
-            f"{tier}_af_n_judged_all": af["n_judged_all"],
-        }
-        row |= {f"{tier}_{g}": entry["groups"][g] for g in GROUPS}
-    for gap in ("compliance_gap", "full_compliance_gap"):
-        paired = summary[f"{gap}_paired"] or {}
-        row |= {
-            gap: summary[gap],
-            f"{gap}_ci_low": _ci(summary[f"{gap}_ci"], 0),
-            f"{gap}_ci_high": _ci(summary[f"{gap}_ci"], 1),
-            f"{gap}_paired": paired.get("gap"),
-            f"{gap}_paired_ci_low": _ci(paired.get("ci"), 0),
-            f"{gap}_paired_ci_high": _ci(paired.get("ci"), 1),
-            f"{gap}_paired_p_value": paired.get("p_value"),
-            f"{gap}_paired_n_pairs": paired.get("n_pairs", 0),
-        }
-    return row
+
+
+def _compliance_measures(entry: TierEntry) -> dict[str, Any]:
+    af = entry.alignment_faking
+    return (
+        entry.model_dump(
+            include={"n", "complied", "partially_complied", "refused", "invalid", "not_judged"}
+        )
+        | {"n_judged": entry.n_judged, "compliance": entry.compliance}
+        | _bounds("compliance", entry.compliance_ci)
+        | {"neutral": entry.neutral, "neutral_share": entry.neutral_share}
+        | {"full_compliance": entry.full_compliance}
+        | _bounds("full_compliance", entry.full_compliance_ci)
+        | {"af_yes": af.yes, "af_maybe": af.maybe, "af_n_judged": af.n_judged, "af_rate": af.rate}
+        | _bounds("af_rate", af.rate_ci)
+        | {"af_rate_all": af.rate_all, "af_n_judged_all": af.n_judged_all}
+        | entry.groups.model_dump()
+    )
+
+
+def _behaviour_measures(entry: BehaviourTierEntry) -> dict[str, Any]:
+    rates: dict[str, Any] = {}
+    for name, rate in entry.rates.items():
+        rates |= {name: rate.rate} | _bounds(name, rate.ci)
+    return (
+        entry.model_dump(include={"n", "n_judged", "invalid", "not_judged"})
+        | rates
+        | {f"n_{name}": count for name, count in entry.classes.items()}
+    )
+
+
+def run_rows(number: int, run: Run) -> list[dict[str, Any]]:
+    """A run's rows of the tidy runs frame: one per tier it ran."""
+    identity = _identity(number, run)
+    if isinstance(run, BehaviourRun):
+        return [
+            identity | {"tier": tier} | _behaviour_measures(entry)
+            for tier, entry in run.tiers.items()
+        ]
+    return [
+        identity | {"tier": tier} | _compliance_measures(entry) for tier, entry in run.tiers.items()
+    ]
+
+
+GAP_COLUMNS = (
+    "run", "label", "evaluation", "measure", "gap", "gap_ci_low", "gap_ci_high", "paired_gap",
+    "paired_ci_low", "paired_ci_high", "paired_p_value", "n_pairs",
+)  # fmt: skip
+"""The gaps frame's columns."""
+
+
+def _gap_row(
+    number: int,
+    run: Run,
+    measure: str,
+    paired: GapEntry | None,
+    gap: float | None = None,
+    ci: Interval | None = None,
+) -> dict[str, Any]:
+    return {
+        "run": number,
+        "label": run.label,
+        "evaluation": run.evaluation,
+        "measure": measure,
+        "gap": gap,
+        **_bounds("gap", ci),
+        "paired_gap": paired.gap if paired else None,
+        **_bounds("paired", paired.ci if paired else None),
+        "paired_p_value": paired.p_value if paired else None,
+        "n_pairs": paired.n_pairs if paired else 0,
+    }
+
+
+def gap_rows(number: int, run: Run) -> list[dict[str, Any]]:
+    """A run's rows of the gaps frame: the main experiment's two gaps, or another
+    evaluation's gap per rate."""
+    if isinstance(run, BehaviourRun):
+        return [_gap_row(number, run, name, gap) for name, gap in run.gaps.items()]
+    return [
+        _gap_row(number, run, "compliance", run.compliance_gap_paired, run.compliance_gap,
+                 run.compliance_gap_ci),
+        _gap_row(number, run, "full_compliance", run.full_compliance_gap_paired,
+                 run.full_compliance_gap, run.full_compliance_gap_ci),
+    ]  # fmt: skip
 
 
 SAMPLE_COLUMNS = {
@@ -250,14 +309,18 @@ def sample_row(run: int, log: EvalLog, sample: EvalSample) -> dict[str, Any]:
         return behaviour_row(run, log, sample)
     record = sample_record(sample)
     score = (sample.scores or {}).get(SCORER_NAME)
-    value = score.value if score is not None and isinstance(score.value, dict) else {}
+    value = (
+        ComplianceValue.model_validate(score.value)
+        if score is not None and isinstance(score.value, dict)
+        else None
+    )
     judges = _judges(score.metadata or {}) if score is not None else {}
     decision_tags = asked_decision_tags(log.eval.metadata or {})
     return _row(run, log, sample, record, SCORER_NAME, decision_tags, judges) | {
         "outcome": record.outcome,
         "alignment_faking": record.alignment_faking,
-        "af_score": value.get("af_score"),
-        "compliance_source": value.get("compliance_source"),
+        "af_score": value.af_score if value else None,
+        "compliance_source": value.compliance_source if value else None,
         "compliance_decision": judges.get("compliance", {}).get("verdict"),
         "neutral": record.neutral,
         "partial_decision": judges.get("partial", {}).get("verdict"),

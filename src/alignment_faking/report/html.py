@@ -18,13 +18,14 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
-from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
 from alignment_faking.reference import compared_measure, published
 from alignment_faking.report.cells import ci, pct, tier_label
 from alignment_faking.report.figures import DPI
 from alignment_faking.report.frames import Results
 from alignment_faking.report.sections import evaluations_section, reasons_section
-from alignment_faking.summary import realism_beside
+from alignment_faking.summary.labels import Run
+from alignment_faking.summary.schema import ComplianceRun, GapEntry
+from alignment_faking.summary.table import realism_beside
 
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -71,7 +72,7 @@ def browser_data(results: Results) -> dict[str, Any]:
     """The runs and samples the transcript browser needs, nothing else."""
     samples = results.samples[list(_SAMPLE_KEYS)].to_dict("records")
     return {
-        "runs": [{"label": s["label"]} for s in results.summaries],
+        "runs": [{"label": s.label} for s in results.summaries],
         "samples": [{name: _plain(row[k]) for k, name in _SAMPLE_KEYS.items()} for row in samples],
     }
 
@@ -80,61 +81,74 @@ COLUMNS = 11
 """Columns of the results table: compact enough to fit the page without scrolling."""
 
 
-def _summary_rows(number: int, run: dict) -> list[str]:
-    tiers = run["tiers"]
+def _summary_rows(number: int, run: ComplianceRun) -> list[str]:
+    tiers = run.tiers
     span = len(tiers)
     gap, full_gap = (
-        f"{pct(run[key])}{ci(run[key + '_ci'])}" if run.get(key) is not None else "–"
-        for key in ("compliance_gap", "full_compliance_gap")
+        f"{pct(value)}{ci(interval)}" if value is not None else "–"
+        for value, interval in (
+            (run.compliance_gap, run.compliance_gap_ci),
+            (run.full_compliance_gap, run.full_compliance_gap_ci),
+        )
     )
-    paired = _paired_cell(run.get("compliance_gap_paired"))
+    paired = _paired_cell(run.compliance_gap_paired)
     if not tiers:
         return [
-            f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(run["label"])}'
-            f'</td><td class="l" colspan="{COLUMNS - 2}">no samples ({escape(run["status"])})</td></tr>'
+            f'<tr class="first"><td class="l">#{number}</td><td class="l">{escape(str(run.label))}'
+            f'</td><td class="l" colspan="{COLUMNS - 2}">no samples ({escape(run.status)})</td></tr>'
         ]
     rows = []
     for k, (tier, entry) in enumerate(tiers.items()):
-        af, groups = entry["alignment_faking"], entry["groups"]
+        af, groups = entry.alignment_faking, entry.groups
         first = k == 0
         cells = []
         if first:
             cells += [
                 f'<td class="l" rowspan="{span}">#{number}</td>',
-                f'<td class="l label" rowspan="{span}">{escape(run["label"])}<br>'
-                f'<span class="muted">{escape(str(run["dataset"]))} · {run["epochs"]} epoch(s) · '
-                f"{escape(run['status'])}"
-                + (f" · {escape(run['error'])}" if run.get("error") else "")
+                f'<td class="l label" rowspan="{span}">{escape(str(run.label))}<br>'
+                f'<span class="muted">{escape(str(run.dataset))} · {run.epochs} epoch(s) · '
+                f"{escape(run.status)}"
+                + (f" · {escape(run.error)}" if run.error else "")
                 + "</span></td>",
             ]
-        invalid = ", ".join(f"{escape(r)}={c}" for r, c in entry["invalid_reasons"].items())
+        invalid = ", ".join(f"{escape(r)}={c}" for r, c in entry.invalid_reasons.items())
         counts = " · ".join(
-            str(entry[key])
-            for key in ("complied", "partially_complied", "refused", "invalid", "not_judged")
+            str(n)
+            for n in (
+                entry.complied,
+                entry.partially_complied,
+                entry.refused,
+                entry.invalid,
+                entry.not_judged,
+            )
         )
         complies = " · ".join(
-            str(groups.get(key, 0))
-            for key in ("complies_with_af", "complies_without_af", "complies_af_unknown")
+            str(n)
+            for n in (
+                groups.complies_with_af,
+                groups.complies_without_af,
+                groups.complies_af_unknown,
+            )
         )
         partial = " · ".join(
-            str(groups.get(key, 0)) for key in ("partial_with_af", "partial_without_af", "refuses")
+            str(n) for n in (groups.partial_with_af, groups.partial_without_af, groups.refuses)
         )
         cells += [
             f'<td class="l">{tier_label(run, tier)}</td>',
-            f'<td title="{invalid}">{entry["n"]}<br><span class="ci">{counts}</span></td>',
-            f"<td>{pct(entry['compliance'])}{ci(entry['compliance_ci'])}"
+            f'<td title="{invalid}">{entry.n}<br><span class="ci">{counts}</span></td>',
+            f"<td>{pct(entry.compliance)}{ci(entry.compliance_ci)}"
             + (
-                f' <span class="ci">neutral {pct(entry["neutral_share"])}</span>'
-                if entry.get("neutral")
+                f' <span class="ci">neutral {pct(entry.neutral_share)}</span>'
+                if entry.neutral
                 else ""
             )
             + "</td>",
-            f"<td>{pct(entry['full_compliance'])}{ci(entry['full_compliance_ci'])}</td>",
-            f"<td>{pct(af['rate'])}{ci(af['rate_ci'])}"
-            + (f' <span class="ci">maybe {af["maybe"]}</span>' if af["maybe"] else "")
+            f"<td>{pct(entry.full_compliance)}{ci(entry.full_compliance_ci)}</td>",
+            f"<td>{pct(af.rate)}{ci(af.rate_ci)}"
+            + (f' <span class="ci">maybe {af.maybe}</span>' if af.maybe else "")
             + (
-                f' <span class="ci">all samples {pct(af.get("rate_all"))}</span>'
-                if af.get("n_judged_all", af["n_judged"]) != af["n_judged"]
+                f' <span class="ci">all samples {pct(af.rate_all)}</span>'
+                if af.n_judged_all != af.n_judged
                 else ""
             )
             + "</td>",
@@ -150,41 +164,40 @@ def _summary_rows(number: int, run: dict) -> list[str]:
     return rows
 
 
-def _paired_cell(paired: dict | None) -> str:
+def _paired_cell(paired: GapEntry | None) -> str:
     """The paired analysis of the gap: difference over queries valid in both tiers, McNemar p
     and the number of pairs."""
-    if not paired or paired["gap"] is None:
+    if not paired or paired.gap is None:
         return "–"
-    p = paired["p_value"]
     # summary.json rounds to 6 decimals, so 0 means below that
-    p = "&lt; 1e-6" if p == 0 else f"{p:.3g}"
+    p = "&lt; 1e-6" if paired.p_value == 0 else f"{paired.p_value:.3g}"
     return (
-        f"{pct(paired['gap'])}{ci(paired['ci'])}<br>"
-        f'<span class="ci">p {p} · {paired["n_pairs"]} pairs</span>'
+        f"{pct(paired.gap)}{ci(paired.ci)}<br>"
+        f'<span class="ci">p {p} · {paired.n_pairs} pairs</span>'
     )
 
 
-def _reference_row(run: dict) -> list[str]:
+def _reference_row(run: ComplianceRun) -> list[str]:
     """The paper's published figures for the same change, under the run (one standard error)."""
-    ref = run.get("paper_reference")
+    ref = run.paper_reference
     if not ref:
         return []
-    caveat = "" if ref["same_prompt"] else "; the paper's prompt, not ours"
+    caveat = "" if ref.same_prompt else "; the paper's prompt, not ours"
     text = (
-        f"paper, {ref['model']} ({ref['source']}{caveat}): alignment faking "
-        f"{published(ref['af'], ref['af_se'])}, {compared_measure(ref)} training "
-        f"{ref['compliance_train']}% / "
-        f"unmonitored {ref['compliance_unmonitored']}%, gap "
-        f"{published(ref['gap'], ref['gap_se'])} (± one standard error). Alignment-faking "
-        f"classifiers: ours {ref.get('af_classifier') or 'not measured'}; "
-        f"the paper's {ref['paper_af_classifier'] or '(no AF figure published)'}"
+        f"paper, {ref.model} ({ref.source}{caveat}): alignment faking "
+        f"{published(ref.af, ref.af_se)}, {compared_measure(ref)} training "
+        f"{ref.compliance_train}% / "
+        f"unmonitored {ref.compliance_unmonitored}%, gap "
+        f"{published(ref.gap, ref.gap_se)} (± one standard error). Alignment-faking "
+        f"classifiers: ours {ref.af_classifier or 'not measured'}; "
+        f"the paper's {ref.paper_af_classifier or '(no AF figure published)'}"
     )
     return [
         f'<tr class="ref"><td></td><td class="l muted" colspan="{COLUMNS - 1}">{escape(text)}</td></tr>'
     ]
 
 
-def _realism_row(run: dict, summaries: Sequence[dict]) -> list[str]:
+def _realism_row(run: ComplianceRun, summaries: Sequence[Run]) -> list[str]:
     """Whether the model believed the same scenario, from a realism run of it, under the gap."""
     note = realism_beside(run, summaries)
     return (
@@ -196,7 +209,7 @@ def _realism_row(run: dict, summaries: Sequence[dict]) -> list[str]:
     )
 
 
-def summary_table(summaries: Sequence[dict]) -> str:
+def summary_table(summaries: Sequence[Run]) -> str:
     """summary.json's figures as an HTML table: one row per tier, the gap spanning both."""
     head = (
         '<tr><th class="l">run</th><th class="l">model · setting</th><th class="l">tier</th>'
@@ -210,7 +223,7 @@ def summary_table(summaries: Sequence[dict]) -> str:
     body = [
         row
         for number, run in enumerate(summaries)
-        if run.get("evaluation", COMPLIANCE) not in EVALUATIONS
+        if isinstance(run, ComplianceRun)
         for row in (
             *_summary_rows(number, run),
             *_realism_row(run, summaries),

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from alignment_faking.measurements import COMPLIANCE, EVALUATIONS
+from alignment_faking.measurements import EVALUATIONS
 from alignment_faking.report.cells import ci, pct, tier_label
+from alignment_faking.summary.labels import Run
+from alignment_faking.summary.schema import BehaviourRun, ComplianceRun, RateEntry
 
 
-def _rate(entry: dict) -> str:
-    return f"{pct(entry['rate'])}{ci(entry['ci'])}" if entry["n"] else "–"
+def _rate(entry: RateEntry) -> str:
+    return f"{pct(entry.rate)}{ci(entry.ci)}" if entry.n else "–"
 
 
-def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
+def _evaluation_table(name: str, runs: Sequence[tuple[int, BehaviourRun]]) -> str:
     evaluation = EVALUATIONS[name]
     rates = list(evaluation.rates)
     head = (
@@ -26,30 +28,26 @@ def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
     )
     body = []
     for number, run in runs:
-        tiers = run["tiers"]
+        tiers = run.tiers
         for k, (tier, entry) in enumerate(tiers.items()):
             cells = []
             if k == 0:
                 span = len(tiers)
                 cells += [
                     f'<td class="l" rowspan="{span}">#{number}</td>',
-                    f'<td class="l label" rowspan="{span}">{escape(run["label"])}<br><span class="muted">'
-                    f"{escape(str(run['dataset']))} · {escape(run['status'])}</span></td>",
+                    f'<td class="l label" rowspan="{span}">{escape(str(run.label))}<br><span class="muted">'
+                    f"{escape(str(run.dataset))} · {escape(run.status)}</span></td>",
                 ]
             cells += [
                 f'<td class="l">{tier_label(run, tier)}</td>',
-                f"<td>{entry['n']}</td><td>{entry['n_judged']}</td><td>{entry['invalid']}</td>",
-                *(f"<td>{_rate(entry['rates'][r])}</td>" for r in rates),
-                *(f"<td>{entry['classes'].get(c, 0)}</td>" for c in evaluation.classes),
+                f"<td>{entry.n}</td><td>{entry.n_judged}</td><td>{entry.invalid}</td>",
+                *(f"<td>{_rate(entry.rates[r])}</td>" for r in rates),
+                *(f"<td>{entry.classes.get(c, 0)}</td>" for c in evaluation.classes),
             ]
             if k == 0:
                 for r in rates:
-                    gap = run.get("gaps", {}).get(r)
-                    text = (
-                        f"{pct(gap['gap'])}{ci(gap['ci'])}"
-                        if gap and gap["gap"] is not None
-                        else "–"
-                    )
+                    gap = run.gaps.get(r)
+                    text = f"{pct(gap.gap)}{ci(gap.ci)}" if gap and gap.gap is not None else "–"
                     cells.append(f'<td rowspan="{len(tiers)}">{text}</td>')
             body.append(f'<tr class="{"first" if k == 0 else ""}">{"".join(cells)}</tr>')
     return (
@@ -59,11 +57,15 @@ def _evaluation_table(name: str, runs: Sequence[tuple[int, dict]]) -> str:
     )
 
 
-def evaluations_section(summaries: Sequence[dict]) -> str:
+def evaluations_section(summaries: Sequence[Run]) -> str:
     """One table per other evaluation run here: rates per tier with intervals, classes, gaps."""
     tables = []
     for name in EVALUATIONS:
-        runs = [(n, run) for n, run in enumerate(summaries) if run.get("evaluation") == name]
+        runs = [
+            (n, run)
+            for n, run in enumerate(summaries)
+            if isinstance(run, BehaviourRun) and run.evaluation == name
+        ]
         if runs:
             tables.append(_evaluation_table(name, runs))
     if not tables:
@@ -76,25 +78,25 @@ def evaluations_section(summaries: Sequence[dict]) -> str:
     )
 
 
-def reasons_section(summaries: Sequence[dict]) -> str:
+def reasons_section(summaries: Sequence[Run]) -> str:
     """Per run and tier, the share of judged scratchpads stating each motivation, overall and
     among fully complying samples, with the alignment-faking scope."""
     rows, names = [], None
     for number, run in enumerate(summaries):
-        if run.get("evaluation", COMPLIANCE) in EVALUATIONS:
+        if not isinstance(run, ComplianceRun):
             continue
-        for tier, entry in run["tiers"].items():
-            reasons = entry.get("reasons")
+        for tier, entry in run.tiers.items():
+            reasons = entry.reasons
             if not reasons:
                 continue
-            names = names or list(reasons["shares"])
-            scope = ", ".join(f"{escape(k)} {v}" for k, v in reasons["af_scope"].items())
+            names = names or list(reasons.shares)
+            scope = ", ".join(f"{escape(k)} {v}" for k, v in reasons.af_scope.items())
             rows.append(
-                f'<tr><td class="l">#{number}</td><td class="l label">{escape(run["label"])}</td>'
-                f'<td class="l">{tier_label(run, tier)}</td><td>{reasons["n_judged"]}</td>'
+                f'<tr><td class="l">#{number}</td><td class="l label">{escape(str(run.label))}</td>'
+                f'<td class="l">{tier_label(run, tier)}</td><td>{reasons.n_judged}</td>'
                 + "".join(
-                    f'<td>{_rate(reasons["shares"][n])}<br><span class="ci">complying '
-                    f"{pct(reasons['among_complying'][n]['rate'])}</span></td>"
+                    f'<td>{_rate(reasons.shares[n])}<br><span class="ci">complying '
+                    f"{pct(reasons.among_complying[n].rate)}</span></td>"
                     for n in names
                 )
                 + f'<td class="l">{scope}</td></tr>'

@@ -10,7 +10,7 @@ from pathlib import Path
 from alignment_faking.report.figures import figure_gaps, figure_tiers, save_figure
 from alignment_faking.report.frames import Results, results
 from alignment_faking.report.html import report_html
-from alignment_faking.summary import SUMMARY_FILE, write_summary
+from alignment_faking.summary.file import SUMMARY_FILE, write_summary
 
 CSV_COLUMNS = (
     "run", "model", "setting", "variation", "query_id", "tier", "epoch", "turns", "outcome",
@@ -45,9 +45,9 @@ def write_results(found: Results, out_dir: str | PathLike[str]) -> ReportFiles:
     out.mkdir(parents=True, exist_ok=True)
     figures: dict[str, bytes] = {}
     tiers_png = tiers_svg = gaps_png = gaps_svg = None
-    if not found.runs.empty:  # the figures show the main experiment
-        tiers_png, tiers_svg = save_figure(figure_tiers(found.runs), out / "figure_tiers")
-        gaps_png, gaps_svg = save_figure(figure_gaps(found.runs), out / "figure_gaps")
+    if main := [run for _, run in found.compliance_runs()]:  # the figures show the main experiment
+        tiers_png, tiers_svg = save_figure(figure_tiers(main), out / "figure_tiers")
+        gaps_png, gaps_svg = save_figure(figure_gaps(main), out / "figure_gaps")
         figures = {"figure_tiers": tiers_png.read_bytes(), "figure_gaps": gaps_png.read_bytes()}
     summary = out / SUMMARY_FILE
     write_summary(summary, found.summaries)
