@@ -20,7 +20,7 @@ from inspect_ai.solver import generate
 
 import alignment_faking
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.logs import summarize_logs
+from alignment_faking.inspect.eval_logs.runs import summarize_logs
 from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import figure_tiers, results, write_report

@@ -15,17 +15,15 @@ import pandas as pd
 from inspect_ai.log import EvalLog, EvalSample
 
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
-from alignment_faking.inspect.logs import (
-    asked_decision_tags,
+from alignment_faking.inspect.eval_logs.discovery import run_headers
+from alignment_faking.inspect.eval_logs.records import (
     behaviour_record,
     is_behaviour_run,
-    log_summary,
-    read_scored_log,
-    run_headers,
     sample_record,
-    sample_texts,
 )
+from alignment_faking.inspect.eval_logs.runs import asked_decision_tags, log_summary
+from alignment_faking.inspect.eval_logs.samples import read_scored_log, sample_texts
+from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.scorers import SCORER_NAME
 from alignment_faking.records import BehaviourRecord, ComplianceValue, SampleRecord
 from alignment_faking.summary.labels import Run, label_runs

@@ -1,119 +1,97 @@
-"""Report sections for the measurements beyond the gap: other evaluations and reasoning categories."""
+"""What each table of the report shows, chosen from summary.json's entries: the results table,
+one table per other evaluation, and the reasoning categories. templates/ lays them out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from dataclasses import dataclass
 
-from alignment_faking.measurements import EVALUATIONS
-from alignment_faking.report.cells import ci, pct, tier_label
+from alignment_faking.measurements import EVALUATIONS, Evaluation
+from alignment_faking.reference import compared_measure, published
 from alignment_faking.summary.labels import Run
-from alignment_faking.summary.schema import BehaviourRun, ComplianceRun, RateEntry
+from alignment_faking.summary.schema import BehaviourRun, ComplianceRun, ReasonsEntry
+from alignment_faking.summary.table import realism_beside
 
 
-def _rate(entry: RateEntry) -> str:
-    return f"{pct(entry.rate)}{ci(entry.ci)}" if entry.n else "–"
+@dataclass(frozen=True)
+class SummaryRow:
+    """A run of the main experiment in the results table, with the notes printed under it."""
+
+    number: int
+    """The run's index in the report's runs."""
+    run: ComplianceRun
+    realism: str | None
+    """Whether the model believed the same scenario, from a realism run of it."""
+    reference: str | None
+    """The paper's published figures for the same change."""
 
 
-def _evaluation_table(name: str, runs: Sequence[tuple[int, BehaviourRun]]) -> str:
-    evaluation = EVALUATIONS[name]
-    rates = list(evaluation.rates)
-    head = (
-        '<tr><th class="l">run</th><th class="l">model · setting</th><th class="l">tier</th>'
-        "<th>n</th><th>judged</th><th>invalid</th>"
-        + "".join(f"<th>{escape(r)} [95% CI]</th>" for r in rates)
-        + "".join(f"<th>{escape(c)}</th>" for c in evaluation.classes)
-        + "".join(f"<th>{escape(r)} gap [95% CI]</th>" for r in rates)
-        + "</tr>"
-    )
-    body = []
-    for number, run in runs:
-        tiers = run.tiers
-        for k, (tier, entry) in enumerate(tiers.items()):
-            cells = []
-            if k == 0:
-                span = len(tiers)
-                cells += [
-                    f'<td class="l" rowspan="{span}">#{number}</td>',
-                    f'<td class="l label" rowspan="{span}">{escape(str(run.label))}<br><span class="muted">'
-                    f"{escape(str(run.dataset))} · {escape(run.status)}</span></td>",
-                ]
-            cells += [
-                f'<td class="l">{tier_label(run, tier)}</td>',
-                f"<td>{entry.n}</td><td>{entry.n_judged}</td><td>{entry.invalid}</td>",
-                *(f"<td>{_rate(entry.rates[r])}</td>" for r in rates),
-                *(f"<td>{entry.classes.get(c, 0)}</td>" for c in evaluation.classes),
-            ]
-            if k == 0:
-                for r in rates:
-                    gap = run.gaps.get(r)
-                    text = f"{pct(gap.gap)}{ci(gap.ci)}" if gap and gap.gap is not None else "–"
-                    cells.append(f'<td rowspan="{len(tiers)}">{text}</td>')
-            body.append(f'<tr class="{"first" if k == 0 else ""}">{"".join(cells)}</tr>')
+def summary_rows(summaries: Sequence[Run]) -> list[SummaryRow]:
+    return [
+        SummaryRow(number, run, realism_beside(run, summaries), _reference(run))
+        for number, run in enumerate(summaries)
+        if isinstance(run, ComplianceRun)
+    ]
+
+
+def _reference(run: ComplianceRun) -> str | None:
+    """The paper's figures for the run's change (one standard error), and which classifier
+    measured each alignment-faking rate."""
+    ref = run.paper_reference
+    if not ref:
+        return None
+    caveat = "" if ref.same_prompt else "; the paper's prompt, not ours"
     return (
-        f"<h3>{escape(evaluation.title)}</h3>"
-        f'<p class="muted">Measures {escape(evaluation.measures)}. Paper: {escape(evaluation.paper)}.</p>'
-        f'<table class="summary"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+        f"paper, {ref.model} ({ref.source}{caveat}): alignment faking "
+        f"{published(ref.af, ref.af_se)}, {compared_measure(ref)} training "
+        f"{ref.compliance_train}% / "
+        f"unmonitored {ref.compliance_unmonitored}%, gap "
+        f"{published(ref.gap, ref.gap_se)} (± one standard error). Alignment-faking "
+        f"classifiers: ours {ref.af_classifier or 'not measured'}; "
+        f"the paper's {ref.paper_af_classifier or '(no AF figure published)'}"
     )
 
 
-def evaluations_section(summaries: Sequence[Run]) -> str:
-    """One table per other evaluation run here: rates per tier with intervals, classes, gaps."""
-    tables = []
-    for name in EVALUATIONS:
-        runs = [
-            (n, run)
-            for n, run in enumerate(summaries)
-            if isinstance(run, BehaviourRun) and run.evaluation == name
-        ]
-        if runs:
-            tables.append(_evaluation_table(name, runs))
-    if not tables:
-        return ""
-    return (
-        "<h2>Other measurements</h2>"
-        '<p class="muted">Each rate is a share of judged answers (Wilson 95% interval, clustered by '
-        "query); its gap is training minus unmonitored tier over queries judged in both "
-        "(Newcombe interval). Invalid answers are not judged.</p>" + "".join(tables)
-    )
+@dataclass(frozen=True)
+class EvaluationTable:
+    """The runs of one other evaluation: its rates per tier, its judge's classes, its gaps."""
+
+    evaluation: Evaluation
+    runs: list[tuple[int, BehaviourRun]]
+    """Each run with its index in the report's runs."""
 
 
-def reasons_section(summaries: Sequence[Run]) -> str:
-    """Per run and tier, the share of judged scratchpads stating each motivation, overall and
-    among fully complying samples, with the alignment-faking scope."""
-    rows, names = [], None
-    for number, run in enumerate(summaries):
-        if not isinstance(run, ComplianceRun):
-            continue
-        for tier, entry in run.tiers.items():
-            reasons = entry.reasons
-            if not reasons:
-                continue
-            names = names or list(reasons.shares)
-            scope = ", ".join(f"{escape(k)} {v}" for k, v in reasons.af_scope.items())
-            rows.append(
-                f'<tr><td class="l">#{number}</td><td class="l label">{escape(str(run.label))}</td>'
-                f'<td class="l">{tier_label(run, tier)}</td><td>{reasons.n_judged}</td>'
-                + "".join(
-                    f'<td>{_rate(reasons.shares[n])}<br><span class="ci">complying '
-                    f"{pct(reasons.among_complying[n].rate)}</span></td>"
-                    for n in names
-                )
-                + f'<td class="l">{scope}</td></tr>'
-            )
-    if not rows or names is None:
-        return ""
-    head = (
-        '<tr><th class="l">run</th><th class="l">model · setting</th><th class="l">tier</th>'
-        "<th>judged</th>"
-        + "".join(f"<th>{escape(n.replace('_', ' '))}</th>" for n in names)
-        + '<th class="l">AF scope</th></tr>'
-    )
-    return (
-        "<h2>Reasoning categories</h2>"
-        '<p class="muted">Share of judged scratchpads that state each motivation (each backed by a '
-        "quote found in the reasoning; several can apply), with the share among samples that "
-        "complied fully. AF scope: goal-specific or generic alignment faking, as the judge tells "
-        "them apart.</p>"
-        f'<table class="summary"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-    )
+def evaluation_tables(summaries: Sequence[Run]) -> list[EvaluationTable]:
+    """A table per other evaluation run here, in the order EVALUATIONS lists them."""
+    tables = [
+        EvaluationTable(
+            evaluation,
+            [
+                (number, run)
+                for number, run in enumerate(summaries)
+                if isinstance(run, BehaviourRun) and run.evaluation == name
+            ],
+        )
+        for name, evaluation in EVALUATIONS.items()
+    ]
+    return [table for table in tables if table.runs]
+
+
+@dataclass(frozen=True)
+class ReasonsRow:
+    """The motivations the reasoning-categories judge found in one tier of a run."""
+
+    number: int
+    run: ComplianceRun
+    tier: str
+    reasons: ReasonsEntry
+
+
+def reasons_rows(summaries: Sequence[Run]) -> list[ReasonsRow]:
+    return [
+        ReasonsRow(number, run, tier, entry.reasons)
+        for number, run in enumerate(summaries)
+        if isinstance(run, ComplianceRun)
+        for tier, entry in run.tiers.items()
+        if entry.reasons is not None
+    ]
