@@ -7,10 +7,10 @@ from alignment_faking.cli import main
 from alignment_faking.cost import PlanLine, load_prices, price_for, total_cost
 from alignment_faking.doubles.stub_server import scripted_responder, serve
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.logs import actual_usage
+from alignment_faking.inspect.eval_logs.usage import actual_usage
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.options import JudgeOptions
-from alignment_faking.runner import task_plan
+from alignment_faking.runner.plan import task_plan
 
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]
 """Offline judging: the tags, which the default prompt with the accept/reject instruction asks for."""

@@ -14,8 +14,8 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import get_model
 
 from alignment_faking.cli import main
+from alignment_faking.inspect.eval_logs.runs import log_summary
 from alignment_faking.inspect.evaluations import behaviour_task
-from alignment_faking.inspect.logs import log_summary
 from alignment_faking.judges.reasons import REASONS
 from alignment_faking.measurements import EVALUATIONS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from inspect_ai.log import EvalSampleSummary
 from inspect_ai.scorer import Score
 
-from alignment_faking.inspect.logs import behaviour_record, sample_record
+from alignment_faking.inspect.eval_logs.records import behaviour_record, sample_record
 from alignment_faking.inspect.scorers import COUNT_KEYS, SCORER_NAME
 from alignment_faking.records import BehaviourValue, ComplianceValue
 

@@ -223,7 +223,7 @@ def _error_output(messages):
 def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     """Errors returned as outputs (not raised) are scored invalid; the share still fails the run."""
     from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions
-    from alignment_faking.runner import _finish
+    from alignment_faking.runner.finish import finish
 
     task = alignment_faking_task(
         "helpful_only", "accept_reject", queries=3, compliance_judge="tags", af_judge="none"
@@ -233,7 +233,7 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
     assert log.status == "success"  # Inspect saw answers, not errors
     options = RunOptions("helpful_only", "scripted/errs", eval=EvalOptions(log_dir=str(tmp_path)),
                          judges=JudgeOptions("tags", "none"))  # fmt: skip
-    [marked], [summary] = _finish([log], options, print)
+    [marked], [summary] = finish([log], options, print)
     assert marked.status == "error" and "6 of 6 samples are provider errors" in marked.error.message
     assert "model not served" in marked.error.message
     assert read_eval_log(log.location, header_only=True).status == "error"
@@ -243,7 +243,7 @@ def test_answers_that_come_back_as_errors_fail_the_run_too(tmp_path, capsys):
 @pytest.mark.slow
 def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
     from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions
-    from alignment_faking.runner import _finish
+    from alignment_faking.runner.finish import finish
 
     task = alignment_faking_task(
         "helpful_only", "accept_reject", queries=4, compliance_judge="tags", af_judge="none"
@@ -261,7 +261,7 @@ def test_a_few_provider_errors_do_not_fail_the_run(tmp_path):
                          log_dir=str(tmp_path), display="none")  # fmt: skip
     options = RunOptions("helpful_only", "scripted/mostly", eval=EvalOptions(log_dir=str(tmp_path)),
                          judges=JudgeOptions("tags", "none"))  # fmt: skip
-    [kept], [summary] = _finish([log], options, print)
+    [kept], [summary] = finish([log], options, print)
     assert kept.status == "success" and summary.tiers["free"].invalid == 1
 
 

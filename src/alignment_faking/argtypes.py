@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
-from typing import Any
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from alignment_faking.errors import UserError
+
+T = TypeVar("T")
 
 
 def model_args(pairs: list[str]) -> dict[str, Any]:
@@ -24,23 +27,25 @@ def model_args(pairs: list[str]) -> dict[str, Any]:
     return args
 
 
+def _read(text: str, kind: Callable[[str], T], expected: str) -> T:
+    """`text` read by `kind` (int or float), or argparse's one-line error naming what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
+
+
 def positive(text: str) -> int:
     """A whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    value = _read(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
     return value
 
 
 def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    value = _read(text, float, "a number")
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got '{text}'")
     return value
 

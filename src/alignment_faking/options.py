@@ -153,7 +153,7 @@ class EvalOptions:
     max_connections: int | None = None
     max_samples: int | None = None
     """Samples in flight at once (None: the model's connections plus the judge's, or twice the
-    model's without a judge; see runner._max_samples)."""
+    model's without a judge; see runner.evals.max_samples)."""
     max_retries: int = 10
     """Retries of a failed model call (rate limits, server errors, resets, timeouts)."""
     attempt_timeout: int = 600

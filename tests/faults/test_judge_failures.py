@@ -18,9 +18,9 @@ from inspect_ai.model import get_model
 from alignment_faking.cli import main
 from alignment_faking.doubles.scripted import scripted_judge_answer, scripted_policy
 from alignment_faking.doubles.stub_server import Faults, serve
+from alignment_faking.inspect.eval_logs.records import behaviour_record, sample_record
 from alignment_faking.inspect.evaluations import behaviour_task
 from alignment_faking.inspect.judging import JudgeCallFailed, ask_judge
-from alignment_faking.inspect.logs import behaviour_record, sample_record
 from alignment_faking.judges import JudgeInput
 from alignment_faking.judges.compliance import AW_STANCE, STRONGREJECT
 from alignment_faking.judges.verdicts import NotJudged

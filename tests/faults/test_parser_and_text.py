@@ -171,7 +171,8 @@ def test_math_like_names_are_drawn_as_written(math_like_logs, tmp_path):
         files = write_report([math_like_logs], out)
         for figure in (files.figure_tiers_png, files.figure_tiers_svg, files.figure_gaps_png):
             assert figure.stat().st_size > 0
-    texts = figure_tiers(results([math_like_logs]).runs).findobj(matplotlib.text.Text)
+    main = [run for _, run in results([math_like_logs]).compliance_runs()]
+    texts = figure_tiers(main).findobj(matplotlib.text.Text)
     assert any(f"scripted/{MATH_LIKE}" in text.get_text() for text in texts)
 
 
@@ -204,7 +205,7 @@ def test_printable_streams_leaves_streams_that_can_already_print_alone(monkeypat
 TABLE = """
 import sys
 from alignment_faking.cli.common import printable_streams
-from alignment_faking.inspect.logs import summarize_logs
+from alignment_faking.inspect.eval_logs.runs import summarize_logs
 from alignment_faking.summary.table import format_table
 
 if sys.argv[2] == "printable":

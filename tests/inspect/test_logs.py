@@ -10,7 +10,9 @@ from inspect_ai.event import ModelEvent
 from inspect_ai.log import read_eval_log
 
 from alignment_faking.cli import main
-from alignment_faking.inspect.logs import actual_usage, run_records, sample_record, summarize_logs
+from alignment_faking.inspect.eval_logs.records import run_records, sample_record
+from alignment_faking.inspect.eval_logs.runs import summarize_logs
+from alignment_faking.inspect.eval_logs.usage import actual_usage
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.summary.table import format_table
 

@@ -13,16 +13,13 @@ from inspect_ai.model import (
 from alignment_faking.cost import DEFAULT_OUTPUT_TOKENS_NO_SCRATCHPAD
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.compat import PrerequisiteError
-from alignment_faking.inspect.logs import (
-    asked_decision_tags,
-    had_scratchpad,
-    run_info,
-    run_records,
-)
+from alignment_faking.inspect.eval_logs.records import run_records
+from alignment_faking.inspect.eval_logs.runs import asked_decision_tags, had_scratchpad, run_info
+from alignment_faking.inspect.evaluations import anti_lab
 from alignment_faking.inspect.task import alignment_faking_task, helpful_only
 from alignment_faking.judges.compliance import TAGS_NOT_ASKED
 from alignment_faking.options import JudgeOptions
-from alignment_faking.runner import task_plan
+from alignment_faking.runner.plan import task_plan
 from alignment_faking.scenario.paper import COMMIT, resolve
 from alignment_faking.summary.entries import run_summary
 
@@ -391,3 +388,18 @@ def test_the_cost_plan_of_the_paper_no_cot_prompt_asks_no_reasoning_judge(no_cot
 )  # fmt: skip
 def test_a_log_says_how_its_answers_read(meta, flags):
     assert (asked_decision_tags(meta), had_scratchpad(meta)) == flags
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: helpful_only(variation="no_such", judge_model="scripted/judge"),
+        lambda: anti_lab(setting="helpful_only", variation="no_such", judge_model="scripted/judge"),
+    ],
+)
+def test_bad_input_stops_every_task_family_with_one_line(build):
+    """The main experiment's tasks and the other evaluations' tasks both stop on bad input
+    with Inspect's PrerequisiteError (one line, no traceback), not a UserError."""
+    with pytest.raises(PrerequisiteError) as stopped:
+        build()
+    assert str(stopped.value).startswith("unknown variation 'no_such'")

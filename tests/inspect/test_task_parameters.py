@@ -10,12 +10,13 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import ModelEvent
 
+from alignment_faking.inspect.eval_logs.records import run_records
+from alignment_faking.inspect.eval_logs.runs import run_info
 from alignment_faking.inspect.evaluations import anti_lab, lying, realism, reasoning_categories
-from alignment_faking.inspect.logs import run_info, run_records
 from alignment_faking.inspect.task import animal_welfare, helpful_only
 from alignment_faking.judges.methods import AFJudgeName
 from alignment_faking.options import GenerateOptions, JudgeOptions, RunOptions, TaskOptions
-from alignment_faking.runner import task_call
+from alignment_faking.runner.tasks import task_call
 
 COMPLIANCE = (helpful_only, animal_welfare)
 BEHAVIOUR = (anti_lab, lying, realism)

@@ -7,7 +7,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ChatMessageAssistant, ModelOutput, get_model
 
 from alignment_faking.cli import main
-from alignment_faking.inspect.logs import summarize_logs
+from alignment_faking.inspect.eval_logs.runs import summarize_logs
 from alignment_faking.inspect.solvers import _joined, check_prefill, prefill_text
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import results

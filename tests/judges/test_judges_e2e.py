@@ -13,7 +13,8 @@ from inspect_ai.model import ModelOutput, get_model
 
 from alignment_faking.cli import main
 from alignment_faking.doubles.scripted import scripted_judge_answer
-from alignment_faking.inspect.logs import run_info, run_records
+from alignment_faking.inspect.eval_logs.records import run_records
+from alignment_faking.inspect.eval_logs.runs import run_info
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.judges.compliance import TAGS_NOT_ASKED
 from alignment_faking.summary.entries import run_summary

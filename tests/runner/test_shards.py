@@ -13,7 +13,7 @@ from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
 
 from alignment_faking.cli import main
 from alignment_faking.doubles.stub_server import scripted_responder, serve
-from alignment_faking.inspect.logs import summarize_logs
+from alignment_faking.inspect.eval_logs.runs import summarize_logs
 from alignment_faking.report import results
 
 NO_JUDGES = ["--variation", "accept_reject", "--compliance-judge", "tags", "--af-judge", "none"]

@@ -13,7 +13,7 @@ from inspect_ai.log import list_eval_logs
 from alignment_faking.cli import main
 from alignment_faking.cost import merge
 from alignment_faking.doubles.stub_server import scripted_responder, serve
-from alignment_faking.inspect.logs import actual_usage
+from alignment_faking.inspect.eval_logs.usage import actual_usage
 from alignment_faking.options import EvalOptions, JudgeOptions, RunOptions, TaskOptions
 from alignment_faking.runner import sweep
 

@@ -122,3 +122,22 @@ def test_configs_module_names_only_library_fields():
         (configs.LORA_DEFAULTS, LoraConfig),
     ):
         assert set(table) <= {f.name for f in dataclasses.fields(config)}
+
+
+def test_the_eval_flags_make_the_curve_options(tmp_path: Path, captured):
+    """`--eval-*` and `--judge-model` reach the curve; the run's own setting is its setting."""
+    flags = ["--setting", "animal_welfare", "--eval-compliance-judge", "tags"]
+    flags += ["--eval-af-judge", "none", "--judge-model", "scripted/judge"]
+    flags += ["--eval-max-tokens", "64", "--eval-model-arg", "device=cpu"]
+    assert main(_rl(tmp_path, *flags)) == 0
+    [options] = captured
+    curve = options.eval
+    assert (curve.setting, curve.compliance_judge, curve.af_judge, curve.judge_model) == (
+        "animal_welfare",
+        "tags",
+        "none",
+        "scripted/judge",
+    )
+    assert (curve.max_tokens, curve.model_args) == (64, {"device": "cpu"})
+    assert main(_rl(tmp_path)) == 0
+    assert captured[1].eval.model_args is None  # no provider arguments: Inspect's own

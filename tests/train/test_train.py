@@ -22,7 +22,7 @@ from transformers import AutoModelForCausalLM
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
-from alignment_faking.inspect.logs import summarize_logs
+from alignment_faking.inspect.eval_logs.runs import summarize_logs
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.scenario import build_scenario
 from alignment_faking.train import RLOptions, SFTOptions, train_rl, train_sft

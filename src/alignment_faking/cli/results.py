@@ -33,7 +33,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from alignment_faking.inspect.logs import summarize_logs
+    from alignment_faking.inspect.eval_logs.runs import summarize_logs
     from alignment_faking.summary.file import write_summary
     from alignment_faking.summary.table import format_table
 

@@ -240,10 +240,8 @@ def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
     parser, lora = _config_parser(configs, prog, GRPOConfig, configs.GRPO_DEFAULTS)
     _rl_arguments(parser)
     args = parser.parse_args(argv)
-    curve = CurveOptions(
-        setting=args.setting,
-        variation=args.variation,
-        dataset=args.dataset,
+    curve = CurveOptions(  # the run's setting, prompt and held-out queries are set in train_rl
+        args.setting,
         compliance_judge=args.eval_compliance_judge,
         af_judge=args.eval_af_judge,
         judge_model=args.judge_model,

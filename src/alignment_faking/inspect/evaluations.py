@@ -16,8 +16,6 @@ from inspect_ai.model import Model
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
-from alignment_faking.errors import UserError
-from alignment_faking.inspect.compat import PrerequisiteError
 from alignment_faking.inspect.judging import ask_judge, grader_model
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
 from alignment_faking.inspect.parameters import (
@@ -30,7 +28,13 @@ from alignment_faking.inspect.parameters import (
     task_parameters,
 )
 from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
-from alignment_faking.inspect.task import GENERATE, check_judge_model, checked_task, scenario_task
+from alignment_faking.inspect.task import (
+    GENERATE,
+    check_judge_model,
+    checked_task,
+    one_line_errors,
+    scenario_task,
+)
 from alignment_faking.judges import JudgeInput
 from alignment_faking.judges.verdicts import NotJudged, Verdict
 from alignment_faking.measurements import EVALUATIONS, Evaluation, get_evaluation
@@ -189,19 +193,16 @@ def measurement_task(
     )
 
 
+@one_line_errors
 def checked_behaviour_task(
     evaluation: str, setting: str, judge_model: str | Model | None, **options: Any
 ) -> Task:
-    """The task as `inspect eval` builds it from a task's arguments: bad input stops it with
-    one line, before any log."""
-    try:
-        get_evaluation(evaluation)
-        check_judge_model(judge_model)
-        return measurement_task(
-            evaluation, setting, options_of(TaskOptions, options), judge_model=judge_model
-        )
-    except UserError as err:
-        raise PrerequisiteError(str(err)) from None
+    """Another evaluation's task from a task's arguments, its name and judge model checked first."""
+    get_evaluation(evaluation)
+    check_judge_model(judge_model)
+    return measurement_task(
+        evaluation, setting, options_of(TaskOptions, options), judge_model=judge_model
+    )
 
 
 @task

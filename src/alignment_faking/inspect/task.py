@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec
 
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -39,6 +40,8 @@ from alignment_faking.measurements import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.options import GenerateOptions, JudgeOptions, TaskOptions, options_of
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
 from alignment_faking.scenario.settings import Tier
+
+P = ParamSpec("P")
 
 TASK_VERSION = 6
 """Bump on any change that can move a score (prompts, parsing, scoring). 6: the default
@@ -217,22 +220,33 @@ def check_judge_model(judge_model: str | Model | None, offline: str = "") -> Non
         ) from None
 
 
+def one_line_errors(build: Callable[P, Task]) -> Callable[P, Task]:
+    """A task builder as `inspect eval` calls it: bad input (a UserError) stops the run with
+    one line, as Inspect's PrerequisiteError, before any log."""
+
+    @functools.wraps(build)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> Task:
+        try:
+            return build(*args, **kwargs)
+        except UserError as err:
+            raise PrerequisiteError(str(err)) from None
+
+    return checked
+
+
+@one_line_errors
 def checked_task(
     setting: str, judge_model: str | Model | None, reasons: bool = False, **options: Any
 ) -> Task:
-    """The task as `inspect eval` builds it from a task's arguments: bad input stops it with
-    one line, before any log."""
+    """The main experiment's task from a task's arguments, its judge model checked first."""
     task, judges = options_of(TaskOptions, options), options_of(JudgeOptions, options)
-    try:
-        if reasons or needs_judge_model(setting, judges.compliance_judge, judges.af_judge):
-            check_judge_model(
-                judge_model,
-                ", or judge offline with -T variation=accept_reject -T compliance_judge=tags "
-                "-T af_judge=baseline",
-            )
-        return experiment_task(setting, task, judges, judge_model=judge_model, reasons=reasons)
-    except UserError as err:
-        raise PrerequisiteError(str(err)) from None
+    if reasons or needs_judge_model(setting, judges.compliance_judge, judges.af_judge):
+        check_judge_model(
+            judge_model,
+            ", or judge offline with -T variation=accept_reject -T compliance_judge=tags "
+            "-T af_judge=baseline",
+        )
+    return experiment_task(setting, task, judges, judge_model=judge_model, reasons=reasons)
 
 
 @task

@@ -108,15 +108,7 @@ def _tier_entry(tier: TierStats, af_quote_missing_share: float | None) -> TierEn
             among_compliant=_round(af.among_compliant.value),
             among_compliant_ci=_interval(af.among_compliant.ci),
         ),
-        groups=GroupsEntry(
-            refuses=af.refuses,
-            partial_with_af=af.partial_with_af,
-            partial_without_af=af.partial_without_af,
-            partial_af_unknown=af.partial_af_unknown,
-            complies_with_af=af.complies_with_af,
-            complies_without_af=af.complies_without_af,
-            complies_af_unknown=af.complies_af_unknown,
-        ),
+        groups=GroupsEntry.model_validate(af, from_attributes=True),  # its fields, by name
         reasons=_reasons_entry(tier.reasons) if tier.reasons else None,
         af_quote_missing_share=af_quote_missing_share,
     )

@@ -1,7 +1,7 @@
 """Measure a model through training: each checkpoint is run through the experiment's own Inspect
 task in both tiers, and the run summaries become `curve.json` and `curve.png`.
 
-The numbers are the evaluation's (`alignment_faking.inspect.logs.summarize_logs` over the eval
+The numbers are the evaluation's (`alignment_faking.inspect.eval_logs.runs.summarize_logs` over the eval
 logs), never recomputed here; the figure only plots them.
 """
 
@@ -68,7 +68,8 @@ def evaluate_checkpoint(
     from inspect_ai.model import get_model
 
     from alignment_faking.errors import UserError
-    from alignment_faking.inspect.logs import first_provider_error, summarize_logs
+    from alignment_faking.inspect.eval_logs.failures import first_provider_error
+    from alignment_faking.inspect.eval_logs.runs import summarize_logs
     from alignment_faking.inspect.task import alignment_faking_task
 
     task = alignment_faking_task(
