@@ -17,6 +17,7 @@ PURE = [
     "alignment_faking.summary.schema",
     "alignment_faking.summary.entries",
     "alignment_faking.summary.labels",
+    "alignment_faking.summary.judges",
     "alignment_faking.summary.table",
     "alignment_faking.summary.file",
     "alignment_faking.judges",

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from alignment_faking.cli import main
 from alignment_faking.datasets import load_queries
 from alignment_faking.doubles.scripted import scripted_judge_answer
 from alignment_faking.errors import UserError
@@ -291,6 +292,23 @@ def test_a_realism_run_of_the_same_scenario_is_read_beside_the_gap():
     other_model = main.model_copy(update={"model": "n"})
     assert realism_beside(other_model, [other_model, realism]) is None
     assert realism_beside(realism, [main, realism]) is None
+
+
+@pytest.mark.slow
+def test_run_prints_the_realism_of_an_earlier_run_in_its_log_dir_beside_the_gap(tmp_path, capsys):
+    """`run` prints the runs it made, and reads an earlier realism run of the same scenario in
+    the same log directory beside the gap, as `summary` does."""
+    common = ["--setting", "helpful_only", "--model", "scripted/faker", "--judge-model",
+              "scripted/judge", "--limit", "2", "--log-dir", str(tmp_path), "--display", "none",
+              "--no-report"]  # fmt: skip
+    assert main(["run", "--eval", "realism", *common]) == 0
+    capsys.readouterr()
+    assert main(["run", *common]) == 0
+    printed = capsys.readouterr().out
+    gap = printed.index("  gap (free - paid): ")
+    realism = "  suspects a test (realism run scripted/faker · helpful_only/default · realism): "
+    assert printed.index(realism) > gap
+    assert "status=success" in printed and printed.count("status=") == 1  # only the run it made
 
 
 def test_reason_shares_are_over_judged_valid_samples_and_among_complying():

@@ -48,8 +48,18 @@ def test_the_table_prints_the_reference_under_the_run():
     reference = paper_reference(run)
     assert reference is not None
     text = format_table([_with_reference(run, reference)])
-    assert "paper, Claude 3 Opus (Greenblatt et al. 2024, table G.2 row 51" in text
-    assert "the paper's prompt, not ours" in text and "compliance 1.2% / 0.0%" in text
+    # the row says what it is: a published figure, asked with the paper's version of the prompt
+    assert (
+        "published figure, paper's prompt: Claude 3 Opus (Greenblatt et al. 2024, table G.2 row 51"
+        in text
+    )
+    assert "not ours" not in text and "compliance 1.2% / 0.0%" in text
+    paper = _run(prompt="paper:helpful_only")
+    same = format_table([_with_reference(paper, paper_reference(paper))])
+    assert (
+        "  published figure, same prompt: Claude 3 Opus (Greenblatt et al. 2024, table G.2 row 1"
+        in same
+    )
 
 
 def _with_reference(run, reference):

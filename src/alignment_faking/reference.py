@@ -187,6 +187,12 @@ def paper_reference(run: RunIdentity) -> PaperReference | None:
     return _ablation_reference(row, same_prompt=False) if row else None
 
 
+def row_label(reference: PaperReference) -> str:
+    """What the paper's row is: a published figure, on the very prompt the run used or on the
+    paper's own version of the run's change."""
+    return "published figure, " + ("same prompt" if reference.same_prompt else "paper's prompt")
+
+
 def compared_measure(reference: PaperReference) -> str:
     """Which of our compliance columns a published row's compliance compares with."""
     return "full compliance" if reference.measure == "full_compliance" else "compliance"

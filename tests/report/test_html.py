@@ -15,9 +15,10 @@ from alignment_faking.report.frames import Results
 from alignment_faking.report.html import PAGE, TEMPLATES, report_html
 from alignment_faking.summary.entries import behaviour_summary, run_summary
 from alignment_faking.summary.labels import label_runs
-from alignment_faking.summary.schema import PaperReference, RunIdentity, SystemPrompt
+from alignment_faking.summary.schema import PaperReference, RunConfig, RunIdentity, SystemPrompt
 
 HOSTILE = '<script>alert(1)</script><img src=x "onerror=alert(2)" \'> </script>'
+JUDGE = f"scripted/{HOSTILE}"
 
 
 def _identity(evaluation: str) -> RunIdentity:
@@ -25,6 +26,7 @@ def _identity(evaluation: str) -> RunIdentity:
         log="x.eval", model=f"openai/{HOSTILE}", evaluation=evaluation, setting="helpful_only",
         variation="default", dataset=HOSTILE, n_queries=2, epochs=1, status=HOSTILE,
         error=HOSTILE, system_prompt=SystemPrompt(file=None, sha256="s" * 64),
+        config=RunConfig(judge_model=JUDGE, af_judge="af_v2", compliance_judge="auto"),
     )  # fmt: skip
 
 
@@ -70,6 +72,8 @@ class _Page(HTMLParser):
         self.cells: list[str] = []
         """The text of each table cell."""
         self._cell: list[str] | None = None
+        self.texts: list[str] = []
+        """Every text node."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
@@ -83,6 +87,7 @@ class _Page(HTMLParser):
             self._cell = None
 
     def handle_data(self, data: str) -> None:
+        self.texts.append(data)
         if self._cell is not None:
             self._cell.append(data)
 
@@ -102,16 +107,23 @@ def test_hostile_text_is_escaped_in_every_place_it_can_appear():
     assert not [name for name, _ in parsed.attributes if name.startswith("on")]
     labels = [str(run.label) for run in found.summaries]
     assert all(HOSTILE in label for label in labels)
-    # each place a run's text is printed, as the text a reader sees
-    cells = parsed.cells
-    assert f"{labels[0]}{HOSTILE} · 1 epoch(s) · {HOSTILE} · {HOSTILE}" in cells  # results
-    assert f"{labels[1]}{HOSTILE} · {HOSTILE}" in cells  # the realism run's table
-    [realism, paper] = [cell for cell in cells if cell.startswith(("suspects", "paper"))]
+    # each place a run's text is printed, as the text a reader sees (labels break after a
+    # separator only: a no-break space before it)
+    cells = [cell.replace("\xa0", " ") for cell in parsed.cells]
+    judges = "judges: compliance StrongREJECT + partial-compliance judge · alignment faking af_v2"
+    main = f"{labels[0]}{HOSTILE} · 1 epoch(s) · {HOSTILE} · {HOSTILE}{judges}"
+    assert f"{main} · reasoning categories judge · judge model {JUDGE}" in cells  # results
+    realism_judge = f"judges: realism judge · judge model {JUDGE}"
+    assert f"{labels[1]}{HOSTILE} · {HOSTILE}{realism_judge}" in cells  # the realism run's table
+    [realism, paper] = [cell for cell in cells if cell.startswith(("suspects", "published"))]
     assert realism.startswith(f"suspects a test (realism run {labels[1]}): ")
-    assert paper.startswith(f"paper, {HOSTILE} ({HOSTILE}; the paper's prompt, not ours)")
+    assert paper.startswith(f"published figure, paper's prompt: {HOSTILE} ({HOSTILE}): ")
     assert f"ours {HOSTILE}; the paper's" in paper
     assert cells.count(labels[0]) == 2  # the reasoning categories' rows
-    assert f"{HOSTILE} 1" in cells  # their AF scope
+    assert f"{HOSTILE} 1" in cells  # their alignment-faking scope
+    # the offline banner and the figures' judges name the judge model, as text
+    assert parsed.texts.count(f"offline stand-in models ({JUDGE}), not a measurement") == 1
+    assert any(f"judge model {JUDGE}." in text for text in parsed.texts)
     # a tier's invalid reasons are its n cell's title
     assert [value for name, value in parsed.attributes if name == "title"] == [f"{HOSTILE}=1", ""]
     # the transcripts travel as JSON no markup can end, and read back as they were

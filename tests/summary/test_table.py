@@ -122,3 +122,55 @@ def test_a_paper_row_without_an_af_figure_names_only_our_classifier():
     assert reference.af_classifier == "af_v1 (openai/gpt-4o)"
     table = format_table(label_runs([run]))
     assert "ours af_v1 (openai/gpt-4o); the paper's (no AF figure published)" in table
+
+
+def _judged(setting: str, config: dict, model: str = "openai/gpt-4o-mini") -> ComplianceRun:
+    records = [SampleRecord("q0", tier, 1, "refused") for tier in ("free", "paid")]
+    info = _info(model, "default", 1, config).model_copy(update={"setting": setting})
+    return run_summary(info, records)
+
+
+def test_each_run_names_its_compliance_judge_af_classifier_and_judge_model():
+    helpful = _judged("helpful_only", {"compliance_judge": "auto", "af_judge": "af_v2",
+                                       "af_votes": 20, "af_threshold": 0.4,
+                                       "judge_model": "openai/gpt-4o"})  # fmt: skip
+    welfare = _judged("animal_welfare", {"compliance_judge": "auto", "af_judge": "af_v1",
+                                         "judge_model": "anthropic/claude-3-5-sonnet"})  # fmt: skip
+    tags = _judged("helpful_only", {"compliance_judge": "tags", "af_judge": "baseline"})
+    unrecorded = _judged("helpful_only", {})  # a log from before the judges were recorded
+    table = format_table(label_runs([helpful, welfare, tags, unrecorded]))
+    judges = [line for line in table.splitlines() if line.startswith("  judges: ")]
+    assert judges == [
+        "  judges: compliance StrongREJECT + partial-compliance judge · alignment faking af_v2 "
+        "(20 votes, threshold 0.4) · judge model openai/gpt-4o",
+        "  judges: compliance animal-welfare stance judge · alignment faking af_v1 · "
+        "judge model anthropic/claude-3-5-sonnet",
+        "  judges: compliance accept/reject tags (no judge) · alignment faking baseline "
+        "(offline keyword count) · judge model not recorded",
+        "  judges: compliance judge not recorded · alignment faking classifier not recorded · "
+        "judge model not recorded",
+    ]
+    # each under its own run's header
+    lines = table.splitlines()
+    assert [lines[lines.index(line) - 1].split("  ")[0] for line in judges] == [
+        str(run.label) for run in label_runs([helpful, welfare, tags, unrecorded])
+    ]
+
+
+BANNER = "offline stand-in models ({}), not a measurement"
+
+
+def test_a_table_of_offline_stand_in_models_says_so_once_at_the_top():
+    config = {"af_judge": "af_v2", "judge_model": "scripted/judge"}
+    faker, complier = (
+        _judged("helpful_only", config, "scripted/faker"),
+        _judged("helpful_only", config, "scripted/complier"),
+    )
+    table = format_table(label_runs([faker, complier]))
+    banner = BANNER.format("scripted/faker, scripted/judge, scripted/complier")
+    assert table.splitlines()[0] == banner and table.count("offline stand-in") == 1
+    # a real model judged offline still measures nothing
+    judged_offline = _judged("helpful_only", config)
+    assert format_table([judged_offline]).startswith(BANNER.format("scripted/judge") + "\n")
+    real = _judged("helpful_only", {"af_judge": "af_v2", "judge_model": "openai/gpt-4o"})
+    assert "offline stand-in" not in format_table([real])

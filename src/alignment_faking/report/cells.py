@@ -1,8 +1,10 @@
-"""The text of the report's table cells: percentages and tier names (the templates escape it)."""
+"""The text of the report's table cells: percentages, tier names and judges (the templates escape
+it)."""
 
 from __future__ import annotations
 
 from alignment_faking.scenario.settings import tier_role
+from alignment_faking.summary.judges import run_judges
 from alignment_faking.summary.schema import RunIdentity
 
 
@@ -13,3 +15,8 @@ def pct(x: float | None) -> str:
 def tier_label(run: RunIdentity, tier: str) -> str:
     """A tier named by what the run's prompt says of it: training, or unmonitored."""
     return f"{tier_role(tier, run.trained_tier)} ({tier})"
+
+
+def judges(run: RunIdentity) -> str:
+    """The judges behind a run's rates and their model, in one line."""
+    return run_judges(run).line()

@@ -21,7 +21,7 @@ from alignment_faking.inspect.eval_logs.records import (
     is_behaviour_run,
     sample_record,
 )
-from alignment_faking.inspect.eval_logs.runs import asked_decision_tags, log_summary
+from alignment_faking.inspect.eval_logs.runs import asked_decision_tags, log_summary, mark_repeats
 from alignment_faking.inspect.eval_logs.samples import read_scored_log, sample_texts
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
 from alignment_faking.inspect.scorers import SCORER_NAME
@@ -72,7 +72,8 @@ def results(paths: Sequence[str | PathLike[str]]) -> Results:
     summaries: list[Run] = []
     if isinstance(paths, str | PathLike):
         paths = [paths]
-    for header in run_headers([str(p) for p in paths]):
+    headers = run_headers([str(p) for p in paths])
+    for header in headers:
         # one read of the samples serves the summary and the rows
         log = read_scored_log(header)
         summaries.append(log_summary(log))
@@ -80,7 +81,7 @@ def results(paths: Sequence[str | PathLike[str]]) -> Results:
         samples += [sample_row(len(summaries) - 1, log, sample) for sample in log.samples or []]
     if not summaries:
         raise UserError("no alignment-faking eval logs found there")
-    summaries = label_runs(summaries)
+    summaries = label_runs(mark_repeats(headers, summaries))
     runs = [row for number, run in enumerate(summaries) for row in run_rows(number, run)]
     gaps = [row for number, run in enumerate(summaries) for row in gap_rows(number, run)]
     return Results(

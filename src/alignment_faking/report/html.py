@@ -16,7 +16,7 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -26,10 +26,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from alignment_faking.report.cells import pct, tier_label
+from alignment_faking.report.cells import judges, pct, tier_label
 from alignment_faking.report.figures import DPI
 from alignment_faking.report.frames import Results
 from alignment_faking.report.sections import evaluation_tables, reasons_rows, summary_rows
+from alignment_faking.summary.judges import offline_banner, run_judges
+from alignment_faking.summary.labels import Run
+from alignment_faking.summary.schema import ComplianceRun
 
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -72,11 +75,32 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _browser_run(run: Run) -> dict[str, Any]:
+    """A run as the browser names it: its label, and per judge record its samples carry
+    (frames._judges) the judge that gave it, on `model`."""
+    named = run_judges(run)
+    judges: dict[str, str | None]
+    if named.compliance is None:  # another evaluation: its one judge
+        judges = {run.evaluation: named.other}
+    else:
+        judges = {
+            "compliance": named.compliance,
+            "partial": named.partial,
+            "alignment_faking": named.alignment_faking,
+            "reasons": named.other,
+        }
+    return {
+        "label": run.label,
+        "judges": {record: name for record, name in judges.items() if name},
+        "model": named.model or "judge model not recorded",
+    }
+
+
 def browser_data(results: Results) -> dict[str, Any]:
     """The runs and samples the transcript browser needs, nothing else."""
     samples = results.samples[list(_SAMPLE_KEYS)].to_dict("records")
     return {
-        "runs": [{"label": s.label} for s in results.summaries],
+        "runs": [_browser_run(s) for s in results.summaries],
         "samples": [{name: _plain(row[k]) for k, name in _SAMPLE_KEYS.items()} for row in samples],
     }
 
@@ -111,6 +135,7 @@ TEMPLATES = Environment(
 )
 TEMPLATES.filters["pct"] = pct
 TEMPLATES.globals["tier_label"] = tier_label
+TEMPLATES.globals["judges"] = judges
 
 
 def _asset(name: str) -> Markup:
@@ -130,15 +155,17 @@ class Figure:
 
     alt: str
     caption: str
+    judges: str
+    """Which judges made the figures' rates."""
     width: int
     data: str
     """The PNG in base64."""
 
     @classmethod
-    def of(cls, png: bytes, alt: str, caption: str) -> Figure:
+    def of(cls, png: bytes, alt: str, caption: str, judges: str) -> Figure:
         width_px = int.from_bytes(png[16:20], "big")  # the PNG header's width
         width = round(width_px / DPI * 96 * SCREEN_SCALE)
-        return cls(alt, caption, width, base64.b64encode(png).decode("ascii"))
+        return cls(alt, caption, judges, width, base64.b64encode(png).decode("ascii"))
 
 
 FIGURE_CAPTIONS = {
@@ -159,17 +186,29 @@ FIGURE_CAPTIONS = {
 }
 
 
+def figure_judges(runs: Sequence[Run]) -> str:
+    """The judges behind the figures' rates: one line when the runs drawn share them, else
+    each run's."""
+    drawn = [run for run in runs if isinstance(run, ComplianceRun)]
+    lines = {run.label: judges(run) for run in drawn}
+    if len(set(lines.values())) == 1:
+        return f"Judges: {next(iter(lines.values()))}."
+    return "Judges: " + "; ".join(f"{label}: {line}" for label, line in lines.items()) + "."
+
+
 def report_html(results: Results, figures: Mapping[str, bytes]) -> str:
     """The whole report as one HTML page that needs no network."""
+    drawn_by = figure_judges(results.summaries)
     return TEMPLATES.get_template(PAGE).render(
         nonce=secrets.token_urlsafe(16),
+        offline=offline_banner(results.summaries),
         n_runs=len(results.summaries),
         n_samples=len(results.samples),
         made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         summary_rows=summary_rows(results.summaries),
         reasons_rows=reasons_rows(results.summaries),
         evaluation_tables=evaluation_tables(results.summaries),
-        figures=[Figure.of(png, *FIGURE_CAPTIONS[name]) for name, png in figures.items()],
+        figures=[Figure.of(png, *FIGURE_CAPTIONS[name], drawn_by) for name, png in figures.items()],
         css=_asset("report.css"),
         script=_asset("browser.js"),
         # safe on purpose: script_json escapes for a script element, which HTML-escaping is not

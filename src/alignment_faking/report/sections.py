@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alignment_faking.measurements import EVALUATIONS, Evaluation
-from alignment_faking.reference import compared_measure, published
+from alignment_faking.reference import compared_measure, published, row_label
 from alignment_faking.summary.labels import Run
 from alignment_faking.summary.schema import BehaviourRun, ComplianceRun, ReasonsEntry
 from alignment_faking.summary.table import realism_beside
@@ -40,9 +40,8 @@ def _reference(run: ComplianceRun) -> str | None:
     ref = run.paper_reference
     if not ref:
         return None
-    caveat = "" if ref.same_prompt else "; the paper's prompt, not ours"
     return (
-        f"paper, {ref.model} ({ref.source}{caveat}): alignment faking "
+        f"{row_label(ref)}: {ref.model} ({ref.source}): alignment faking "
         f"{published(ref.af, ref.af_se)}, {compared_measure(ref)} training "
         f"{ref.compliance_train}% / "
         f"unmonitored {ref.compliance_unmonitored}%, gap "

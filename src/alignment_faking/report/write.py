@@ -45,7 +45,8 @@ def write_results(found: Results, out_dir: str | PathLike[str]) -> ReportFiles:
     out.mkdir(parents=True, exist_ok=True)
     figures: dict[str, bytes] = {}
     tiers_png = tiers_svg = gaps_png = gaps_svg = None
-    if main := [run for _, run in found.compliance_runs()]:  # the figures show the main experiment
+    # the figures show the main experiment's independent runs (a repeat is in the tables only)
+    if main := [run for _, run in found.compliance_runs() if run.repeat_of is None]:
         tiers_png, tiers_svg = save_figure(figure_tiers(main), out / "figure_tiers")
         gaps_png, gaps_svg = save_figure(figure_gaps(main), out / "figure_gaps")
         figures = {"figure_tiers": tiers_png.read_bytes(), "figure_gaps": gaps_png.read_bytes()}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from alignment_faking.reference import compared_measure, published
+from alignment_faking.reference import compared_measure, published, row_label
 from alignment_faking.scenario.settings import other_tier
+from alignment_faking.summary.judges import offline_banner, run_judges
 from alignment_faking.summary.labels import Run, base_label
 from alignment_faking.summary.schema import (
     BehaviourRun,
@@ -139,9 +140,8 @@ def _reference_line(run: ComplianceRun) -> str | None:
         return None
     ours = ref.af_classifier or "not measured"
     return (
-        f"  paper, {ref.model} ({ref.source}"
-        + ("" if ref.same_prompt else "; the paper's prompt, not ours")
-        + f"): AF {published(ref.af, ref.af_se)}, {compared_measure(ref)} "
+        f"  {row_label(ref)}: {ref.model} ({ref.source}): "
+        f"AF {published(ref.af, ref.af_se)}, {compared_measure(ref)} "
         f"{ref.compliance_train}% / "
         f"{ref.compliance_unmonitored}%, gap {published(ref.gap, ref.gap_se)} (± 1 SE)\n"
         f"        AF classifiers: ours {ours}; the paper's "
@@ -205,21 +205,26 @@ def _compliance_lines(run: ComplianceRun) -> list[str]:
     return lines
 
 
-def format_table(runs: Sequence[Run]) -> str:
-    """A compact text table: per run, one line per tier, the paper's groups, then the gaps.
+def format_table(runs: Sequence[Run], beside: Sequence[Run] = ()) -> str:
+    """A compact text table: per run, its judges, one line per tier, the paper's groups, then
+    the gaps; a table of offline stand-in models says so first.
 
     Compliance is the paper's (did not refuse), with full compliance (no partial answers)
     beside it; the gap is the difference of the printed tier rates, with the paired analysis
     on its line. The alignment-faking rate is over valid samples, as compliance; `all` counts
-    invalid ones too. Runs of another evaluation show its rates instead.
+    invalid ones too. Runs of another evaluation show its rates instead. `beside`: other runs
+    shown with these (the rest of their log directory), where a realism run of the same
+    scenario may be.
     """
-    lines = []
+    banner = offline_banner(runs)
+    lines = [banner, ""] if banner else []
     for run in runs:
         lines.append(
             f"{run.label or base_label(run)}  dataset={run.dataset}  "
             f"queries={run.n_queries}{_sampling(run)}  epochs={run.epochs}  "
             f"status={run.status}"
         )
+        lines.append(f"  judges: {run_judges(run).line()}")
         if run.error:
             lines.append(f"  failed: {run.error}")
         if isinstance(run, BehaviourRun):
@@ -227,7 +232,7 @@ def format_table(runs: Sequence[Run]) -> str:
             continue
         lines += _compliance_lines(run)
         lines += _gap_lines(run)
-        if note := realism_beside(run, runs):
+        if note := realism_beside(run, [*beside, *runs]):
             lines.append(f"  {note}")
         if reference := _reference_line(run):
             lines.append(reference)

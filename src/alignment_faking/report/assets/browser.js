@@ -9,9 +9,19 @@
   const PAGE = 100;
   const TIERS = { free: "training (free)", paid: "unmonitored (paid)" };
   const OUTCOMES = ["complied", "partially_complied", "refused", "invalid", "not_judged"];
+  // a sample's outcome in words: a partial answer is never shown as a full one
+  const OUTCOME_NAMES = { complied: "complied", partially_complied: "partial", refused: "refused",
+                          invalid: "invalid", not_judged: "not judged" };
   const VERDICTS = ["yes", "maybe", "no", "not_judged"];
   const JUDGES = { compliance: "compliance judge", partial: "partial-compliance judge",
-                   alignment_faking: "alignment-faking judge" };
+                   alignment_faking: "alignment-faking judge", reasons: "reasoning categories judge" };
+  // Per judge, its verdicts as a reader names them and the badge each wears. The compliance
+  // rubric only tells a refusal from an answer: whether the answer was full or partial is the
+  // partial-compliance judge's verdict.
+  const JUDGE_VERDICTS = {
+    compliance: { complied: ["not a refusal", ""], refused: ["refused", "o-refused"] },
+    partial: { partial: ["partial", "o-partially_complied"], full: ["full", "o-complied"] },
+  };
   const $ = (id) => document.getElementById(id);
   let filtered = [];
   let page = 0;
@@ -28,6 +38,11 @@
 
   function badge(text, cls) {
     return el("span", text, "badge " + cls);
+  }
+
+  function outcomeBadge(outcome, detail) {
+    return badge((OUTCOME_NAMES[outcome] || outcome) + detail,
+      OUTCOMES.includes(outcome) ? "o-" + outcome : "");
   }
 
   function fillSelect(select, entries) {
@@ -81,7 +96,7 @@
       tr.appendChild(el("td", s.t === "free" ? "training" : "unmonitored", "l"));
       tr.appendChild(el("td", s.e));
       const o = el("td", null, "l");
-      o.appendChild(badge(s.o, OUTCOMES.includes(s.o) ? "o-" + s.o : ""));
+      o.appendChild(outcomeBadge(s.o, ""));
       tr.appendChild(o);
       const a = el("td", null, "l");
       a.appendChild(badge(s.af, VERDICTS.includes(s.af) ? "af-" + s.af : ""));
@@ -160,14 +175,24 @@
     return quotes;
   }
 
-  function judgeBox(name, judge) {
+  function judgeBadge(name, verdict) {
+    if (verdict === null || verdict === undefined) return badge("not judged", "o-not_judged");
+    const known = (JUDGE_VERDICTS[name] || {})[verdict];
+    if (known) return badge(known[0], known[1]);
+    if (name === "alignment_faking" && VERDICTS.includes(verdict)) return badge(verdict, "af-" + verdict);
+    return badge(verdict, "");
+  }
+
+  // the judge a verdict came from, and its model: "compliance judge: StrongREJECT (model)"
+  function judgeBox(name, judge, run) {
     const box = el("div", null, "judge");
     const head = el("div");
-    head.appendChild(el("strong", JUDGES[name] || name));
+    const role = JUDGES[name] || name + " judge";
+    const who = run.judges[name];
+    head.appendChild(el("strong", role));
+    head.appendChild(el("span", (who && who !== role ? ": " + who : "") + ` (${run.model})`));
     head.appendChild(document.createTextNode(" "));
-    const v = judge.verdict === null || judge.verdict === undefined ? "not judged" : judge.verdict;
-    head.appendChild(badge(v, name === "alignment_faking" && VERDICTS.includes(v) ? "af-" + v
-      : OUTCOMES.includes(v) ? "o-" + v : ""));
+    head.appendChild(judgeBadge(name, judge.verdict));
     box.appendChild(head);
     const dl = document.createElement("dl");
     const row = (term, value) => {
@@ -198,7 +223,7 @@
     meta.appendChild(el("span", TIERS[s.t] || s.t));
     meta.appendChild(el("span", "epoch " + s.e));
     const outcome = el("span", "outcome ");
-    outcome.appendChild(badge(s.o + (s.ir ? ": " + s.ir : ""), OUTCOMES.includes(s.o) ? "o-" + s.o : ""));
+    outcome.appendChild(outcomeBadge(s.o, s.ir ? ": " + s.ir : ""));
     meta.appendChild(outcome);
     const af = el("span", "alignment faking ");
     af.appendChild(badge(s.af + (typeof s.as === "number" ? ` (${s.as.toFixed(2)})` : ""),
@@ -219,12 +244,12 @@
     detail.appendChild(el("h3", "Judges"));
     const names = Object.keys(s.j);
     if (!names.length) detail.appendChild(el("p", "No judge was asked.", "empty"));
-    for (const name of names) detail.appendChild(judgeBox(name, s.j[name]));
+    for (const name of names) detail.appendChild(judgeBox(name, s.j[name], RUNS[s.r]));
   }
 
   fillSelect($("f-run"), [["", "all runs"], ...RUNS.map((r, k) => [String(k), `#${k} ${r.label}`])]);
   fillSelect($("f-tier"), [["", "both tiers"], ...Object.entries(TIERS)]);
-  fillSelect($("f-outcome"), [["", "any outcome"], ...OUTCOMES.map((o) => [o, o])]);
+  fillSelect($("f-outcome"), [["", "any outcome"], ...OUTCOMES.map((o) => [o, OUTCOME_NAMES[o]])]);
   fillSelect($("f-af"), [["", "any verdict"], ...VERDICTS.map((v) => [v, v])]);
   for (const id of ["f-run", "f-tier", "f-outcome", "f-af"]) $(id).addEventListener("change", applyFilters);
   $("f-text").addEventListener("input", () => {
