@@ -2,6 +2,7 @@
 
 import pytest
 from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
 
 from alignment_faking.cli import main
 from alignment_faking.cost import PlanLine, load_prices, price_for, total_cost
@@ -123,3 +124,19 @@ def test_usage_after_the_run_and_the_anthropic_cache_marker(tmp_path, monkeypatc
     used = out[out.index("used:") :]
     share = int(used.split("% of input")[0].rsplit("(", 1)[1])
     assert share >= 70
+
+
+@pytest.mark.slow
+def test_used_shows_the_calls_the_cache_answered_beside_those_made(tmp_path, capsys):
+    for folder in ("first", "again"):  # the same run twice: the second reads every answer back
+        assert main(["run", "--setting", "helpful_only", "--model", "scripted/faker", "--limit", "3",
+                     "--log-dir", str(tmp_path / folder), "--display", "none", "--no-report",
+                     *NO_JUDGES]) == 0  # fmt: skip
+    [log] = (tmp_path / "again").glob("*.eval")
+    [model] = actual_usage(read_eval_log(str(log), header_only=True))
+    assert (model.role, model.calls, model.cached_calls) == ("model", 0, 6)
+    assert (model.input_tokens, model.output_tokens) == (0, 0)  # nothing paid for them
+    out = capsys.readouterr().out
+    used = out[out.rindex("used:") :].splitlines()
+    assert used[0].split()[1:5] == ["role", "model", "calls", "cached"]
+    assert used[1].split()[:4] == ["model", "scripted/faker", "0", "6"]

@@ -52,6 +52,8 @@ class PlanLine:
     output_tokens: int
     cached_input_tokens: int = 0
     """Input tokens read from the provider's prompt cache (known after a run only)."""
+    cached_calls: int = 0
+    """Calls answered from Inspect's cache, not made and not paid (known after a run only)."""
 
 
 def load_prices(path: str | None = None) -> dict[str, Price]:
@@ -83,10 +85,11 @@ def price_for(model: str, prices: dict[str, Price]) -> Price | None:
 def line_cost(
     line: PlanLine, prices: dict[str, Price], cached_input_tokens: int = 0
 ) -> float | None:
-    """Dollars for one line, None when the model has no price."""
+    """Dollars for one line, None when the model has no price (and some tokens to pay: calls all
+    answered from the cache cost nothing)."""
     price = price_for(line.model, prices)
     if price is None:
-        return None
+        return 0.0 if line.input_tokens == line.output_tokens == 0 else None
     cached_rate = price.cached_input if price.cached_input is not None else price.input
     fresh = line.input_tokens - cached_input_tokens
     return (
@@ -176,6 +179,7 @@ def merge(lines: Iterable[PlanLine]) -> list[PlanLine]:
                 old.input_tokens + line.input_tokens,
                 old.output_tokens + line.output_tokens,
                 old.cached_input_tokens + line.cached_input_tokens,
+                old.cached_calls + line.cached_calls,
             )
         merged[key] = line
     return list(merged.values())
@@ -187,15 +191,24 @@ def total_cost(lines: Iterable[PlanLine], prices: dict[str, Price]) -> float | N
     return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
 
 
-def format_plan(lines: Sequence[PlanLine], prices: dict[str, Price], title: str = "plan") -> str:
-    """A short table of calls, tokens and dollars."""
+def format_plan(
+    lines: Sequence[PlanLine],
+    prices: dict[str, Price],
+    title: str = "plan",
+    cached_calls: bool = False,
+) -> str:
+    """A short table of calls, tokens and dollars; `cached_calls` adds, after a run, the calls
+    Inspect's cache answered beside those made (their tokens are not counted: none were paid)."""
+    cached_header = f" {'cached':>9}" if cached_calls else ""
     rows = [
-        f"{title}: {'role':<6} {'model':<32} {'calls':>9} {'input tok':>12} {'output tok':>11} {'USD':>9}"
+        f"{title}: {'role':<6} {'model':<32} {'calls':>9}{cached_header} {'input tok':>12} "
+        f"{'output tok':>11} {'USD':>9}"
     ]
     for line in merge(lines):
         cost = line_cost(line, prices)
+        cached_cell = f" {line.cached_calls:>9}" if cached_calls else ""
         rows.append(
-            f"{'':<{len(title) + 1}} {line.role:<6} {line.model:<32} {line.calls:>9} "
+            f"{'':<{len(title) + 1}} {line.role:<6} {line.model:<32} {line.calls:>9}{cached_cell} "
             f"{line.input_tokens:>12,} {line.output_tokens:>11,} {'?' if cost is None else f'{cost:.2f}':>9}"
         )
     cached = sum(line.cached_input_tokens for line in lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,11 @@ def model_identity(model: Model) -> dict[str, str]:
     return scopes
 
 
-def answer_cache(model: Model, enabled: bool = True) -> CachePolicy | bool:
-    """The cache policy for a call to this model: kept forever, keyed on the model's identity."""
-    return CachePolicy(expiry=None, scopes=model_identity(model)) if enabled else False
+def answer_cache(
+    model: Model, enabled: bool = True, scopes: Mapping[str, str] | None = None
+) -> CachePolicy | bool:
+    """The cache policy for a call to this model: kept forever, keyed on the model's identity
+    and on any further `scopes` the caller tells its requests apart by (a judge's votes)."""
+    if not enabled:
+        return False
+    return CachePolicy(expiry=None, scopes=model_identity(model) | dict(scopes or {}))

@@ -3,6 +3,7 @@
 A judge answer that cannot be used is NotJudged, with the reason. A call that failed after
 Inspect's retries is no answer at all: the scorers make a sample whose judge gave none a
 sample error (JudgeCallFailed), counted like a provider error and asked again by a resume.
+Every answer, each of several votes too, is kept in Inspect's cache unless the run says not to.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
+from inspect_ai.model import CachePolicy, GenerateConfig, Model, get_model, model_roles
 
 from alignment_faking.inspect.caching import answer_cache
 from alignment_faking.judges.judge import Judge, JudgeInput
@@ -96,16 +97,17 @@ async def ask_judge(
         max_tokens=JUDGE_MAX_TOKENS,
         num_choices=votes if votes > 1 else None,
     )
-    # identical repeated requests would share one cache entry: cache single verdicts only
-    policy = answer_cache(model, cache and votes == 1)
     try:
-        output = await model.generate(prompt, config=config, cache=policy)
+        output = await model.generate(prompt, config=config, cache=_vote_cache(model, cache, votes))
     except Exception as err:
         return _failed(model, err, votes, required)
     answers = [choice.message.text for choice in output.choices][:votes]
     single = config.merge(GenerateConfig(num_choices=1))
     extra = await asyncio.gather(
-        *(model.generate(prompt, config=single, cache=False) for _ in range(votes - len(answers))),
+        *(
+            model.generate(prompt, config=single, cache=_vote_cache(model, cache, votes, vote))
+            for vote in range(len(answers), votes)
+        ),
         return_exceptions=True,
     )
     failures = [result for result in extra if isinstance(result, BaseException)]
@@ -115,6 +117,18 @@ async def ask_judge(
     return [judge.verdict(answer, fence, item) for answer in answers] + [
         _error(failure) for failure in failures
     ]
+
+
+def _vote_cache(model: Model, cache: bool, votes: int, vote: int = 0) -> CachePolicy | bool:
+    """The cache policy of one request of a judge's votes.
+
+    The requests for several votes are identical (the config holds their temperature, and the
+    first one's `num_choices`), so each is told apart by its place among the votes, and by how
+    many were asked: a run asking 10 votes never reads a run's 20, nor the reverse. A single
+    verdict's key has neither, as before votes were cached.
+    """
+    scopes = {"votes": str(votes), "vote": str(vote)} if votes > 1 else None
+    return answer_cache(model, cache, scopes)
 
 
 def _failed(

@@ -36,6 +36,7 @@ from alignment_faking.inspect.parameters import (
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
 from alignment_faking.inspect.solvers import answer, prefill_text
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
+from alignment_faking.judges.methods import vote_settings
 from alignment_faking.measurements import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.options import GenerateOptions, JudgeOptions, TaskOptions, options_of
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
@@ -146,6 +147,7 @@ def experiment_task(
             "compliance_judge": judges.compliance_judge,
             "af_judge": judges.af_judge,
             "af_quote_check": judges.af_quote_check,
+            **vote_settings(judges.af_judge, judges.af_votes, judges.af_threshold),
             "evaluation": REASONING_CATEGORIES if reasons else COMPLIANCE,
         },
     )
@@ -241,10 +243,11 @@ def checked_task(
     """The main experiment's task from a task's arguments, its judge model checked first."""
     task, judges = options_of(TaskOptions, options), options_of(JudgeOptions, options)
     if reasons or needs_judge_model(setting, judges.compliance_judge, judges.af_judge):
+        tags = " or -T variation=accept_reject -T compliance_judge=tags -T af_judge=baseline"
         check_judge_model(
             judge_model,
-            ", or judge offline with -T variation=accept_reject -T compliance_judge=tags "
-            "-T af_judge=baseline",
+            ", or judge offline with -T judge_model=scripted/judge (a toy stand-in)"
+            + (tags if setting == "helpful_only" else ""),
         )
     return experiment_task(setting, task, judges, judge_model=judge_model, reasons=reasons)
 

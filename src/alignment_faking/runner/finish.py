@@ -13,7 +13,7 @@ from alignment_faking.cost import format_plan, load_prices
 from alignment_faking.inspect.eval_logs.discovery import local_path, run_headers
 from alignment_faking.inspect.eval_logs.failures import mark_failed
 from alignment_faking.inspect.eval_logs.records import run_records
-from alignment_faking.inspect.eval_logs.runs import log_summary
+from alignment_faking.inspect.eval_logs.runs import log_summary, mark_repeats
 from alignment_faking.inspect.eval_logs.shards import log_locations
 from alignment_faking.inspect.eval_logs.usage import actual_usage
 from alignment_faking.options import RunOptions
@@ -47,7 +47,8 @@ def finish(
     # so the CLI table shows the labels summary.json gives them)
     everything: list[Run] = []
     mine: list[int] = []  # the runs of these logs, by index in everything
-    for header in run_headers([options.eval.log_dir], note=lambda _: None):
+    headers = run_headers([options.eval.log_dir], note=lambda _: None)
+    for header in headers:
         files = [_same_file(location) for location in log_locations(header)]
         known = [records[f] for f in files if f in records]
         everything.append(
@@ -57,8 +58,8 @@ def finish(
         )
         if known:
             mine.append(len(everything) - 1)
-    labelled = label_runs(everything)
+    labelled = label_runs(mark_repeats(headers, everything))
     write_summary(Path(options.eval.log_dir) / SUMMARY_FILE, labelled)
     used = [line for log in logs for line in actual_usage(log, since)]
-    echo(format_plan(used, load_prices(options.cost.prices), "used"))
+    echo(format_plan(used, load_prices(options.cost.prices), "used", cached_calls=True))
     return logs, [labelled[i] for i in mine]

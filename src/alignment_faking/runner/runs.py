@@ -14,7 +14,13 @@ from inspect_ai.log import EvalLog
 from inspect_ai.model import Model
 
 from alignment_faking.inspect.eval_logs.discovery import local_path
-from alignment_faking.inspect.eval_logs.resume import finished_samples, last_log, unfinished
+from alignment_faking.inspect.eval_logs.resume import (
+    finished_run,
+    finished_samples,
+    last_log,
+    unfinished,
+)
+from alignment_faking.inspect.eval_logs.runs import NOT_IDENTITY
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.solvers import check_prefill
 from alignment_faking.options import RunOptions
@@ -35,6 +41,9 @@ def run(
 
     With --resume, the newest log of the same run is retried, asking only its missing and
     errored samples (none: nothing is run), under a lock a second resume of it finds taken.
+    Without it, a run the directory already holds finished is not asked again (with the cache
+    on, every answer would be read back from it): its log is summarised as it is. `--no-cache`
+    asks it again, a repeat that summary.json labels as such.
     """
     check_options(options)
     if not options.cost.dry_run:  # a dry run writes nothing
@@ -53,6 +62,15 @@ def run(
         return [], []
     model = resolve_model(options.model, options.model_args)
     roles = judge_roles(options.setting, judges, options.eval.max_connections, options.evaluation)
+    if not options.resume and options.task.cache:
+        same = {k: v for k, v in call.identity.items() if k not in NOT_IDENTITY}
+        done = finished_run(options.eval.log_dir, call.name, str(model), same)
+        if done is not None:
+            echo(
+                f"already run: {local_path(done.location)} is this run, finished; nothing was "
+                "asked again (add --no-cache to ask every answer again, a repeat of it)"
+            )
+            return finish([done], options, echo, now())
     if options.shards > 1:
         started = now()
         logs = run_sharded(options, call, planned, model, echo)

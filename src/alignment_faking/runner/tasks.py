@@ -63,9 +63,10 @@ def judge_roles(
     try:
         return {GRADER_ROLE: resolve_model(judges.judge_model, {}, max_connections)}
     except UserError as err:
+        tags = ", or --af-judge baseline, --compliance-judge tags and --variation accept_reject"
         raise UserError(
-            f"judge {err} (pick another with --judge-model, or run offline with "
-            "--af-judge baseline, --compliance-judge tags and --variation accept_reject)"
+            f"judge {err} (pick another with --judge-model, or run offline with --judge-model "
+            f"scripted/judge, a toy stand-in{tags if setting == 'helpful_only' else ''})"
         ) from None
 
 

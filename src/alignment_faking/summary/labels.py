@@ -86,8 +86,24 @@ def run_labels(runs: Sequence[Run]) -> list[str]:
     """A label per run, distinct within these runs: runs that differ never share one.
 
     Runs with the same base label are told apart by whatever differs between them (dataset or
-    prompt content, size, generation or judge settings, and at last the time each started).
+    prompt content, size, generation or judge settings, and at last the time each started). A
+    repeat of a run shown with it (`repeat_of`) is named by that run's label, `repeat 2 of 2`.
     """
+    shown = {run.log for run in runs}
+    own = [i for i, run in enumerate(runs) if run.repeat_of not in shown]
+    labels = dict(zip(own, _distinct_labels([runs[i] for i in own]), strict=True))
+    by_log = {runs[i].log: i for i in own}
+    repeats: dict[str, list[int]] = defaultdict(list)
+    for index, run in enumerate(runs):
+        if run.repeat_of in shown:
+            repeats[run.repeat_of].append(index)
+    for original, members in repeats.items():
+        for count, index in enumerate(members, start=2):
+            labels[index] = f"{labels[by_log[original]]} · repeat {count} of {len(members) + 1}"
+    return [labels[index] for index in range(len(runs))]
+
+
+def _distinct_labels(runs: Sequence[Run]) -> list[str]:
     labels = [base_label(run) for run in runs]
     groups: dict[str, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):

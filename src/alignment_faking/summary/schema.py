@@ -166,7 +166,7 @@ class RunConfig(Entry):
     omitted_when_none = (
         "temperature", "max_tokens", "top_p", "top_k", "seed", "reasoning_effort",
         "reasoning_tokens", "turns", "prefill", "compliance_judge", "af_judge", "af_quote_check",
-        "judge_model",
+        "af_votes", "af_threshold", "judge_model",
     )  # fmt: skip
 
     temperature: float | None = None
@@ -181,6 +181,10 @@ class RunConfig(Entry):
     compliance_judge: str | None = None
     af_judge: str | None = None
     af_quote_check: bool | None = None
+    af_votes: int | None = None
+    """af_v2's votes per sample."""
+    af_threshold: float | None = None
+    """af_v2's share of yes votes that makes a yes."""
     judge_model: str | None = None
 
 
@@ -209,7 +213,7 @@ class PaperReference(Entry):
 class RunIdentity(Entry):
     """What identifies a run, read from its eval log."""
 
-    omitted_when_none = ("label",)
+    omitted_when_none = ("label", "repeat_of")
 
     schema_version: int = SCHEMA_VERSION
     log: str
@@ -237,6 +241,10 @@ class RunIdentity(Entry):
     dataset_sha256: str | None = None
     system_prompt: SystemPrompt = SystemPrompt(file=None, sha256=None)
     config: RunConfig = RunConfig()
+    repeat_of: str | None = None
+    """The log of an earlier run that this one asked again, the same in everything (a re-run
+    with `--no-cache` into the same folder): no independent run, labelled as a repeat and left
+    out of the figures. Absent for a run of its own."""
 
 
 class ComplianceRun(RunIdentity):

@@ -3,6 +3,7 @@ summary.json entry."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,8 +25,50 @@ from alignment_faking.summary.schema import RunConfig, RunIdentity, SystemPrompt
 
 
 def summarize_logs(paths: Sequence[str], note: Note = note_to_stderr) -> list[Run]:
-    """Summaries of every alignment-faking run logged in the given files or directories, labelled."""
-    return label_runs([log_summary(log) for log in run_headers(paths, note)])
+    """Summaries of every alignment-faking run logged in the given files or directories, each
+    repeat of an earlier one marked, labelled."""
+    headers = run_headers(paths, note)
+    return label_runs(mark_repeats(headers, [log_summary(log) for log in headers]))
+
+
+NOT_IDENTITY = ("cache",)
+"""Task arguments that do not make a run another one: whether its answers may come from the
+cache."""
+
+
+REPEAT_FIELDS = (
+    "evaluation", "setting", "variation", "dataset", "dataset_sha256", "system_prompt",
+    "sample_limit", "n_queries", "n_samples", "epochs", "trained_tier", "config",
+)  # fmt: skip
+"""What a summary records of a run that a repeat of it has the same."""
+
+
+def _repeat_key(log: EvalLog, run: Run) -> str:
+    """What two logs share when they are the same run asked twice: the task, model, arguments
+    and generation settings (as a resume matches them), Inspect's sample selection, the content
+    of the dataset and prompt, and the judges and sizes the summary records (a rescore changes
+    them)."""
+    args = {k: v for k, v in run_args(log).items() if k not in NOT_IDENTITY}
+    asked = [log.eval.task_registry_name, log.eval.model, args, log.eval.config.sample_id]
+    recorded = run.model_dump(include=set(REPEAT_FIELDS))
+    return json.dumps([asked, recorded], sort_keys=True, default=str)
+
+
+def mark_repeats(logs: Sequence[EvalLog], runs: Sequence[Run]) -> list[Run]:
+    """The runs (summaries of these logs, in order), each the same as an earlier one given its
+    `repeat_of`: the first such run's log. A repeat is no independent run (`--no-cache` asked
+    the same again), so the tables label it and the figures leave it out."""
+    first: dict[str, str] = {}
+    marked = []
+    for log, run in zip(logs, runs, strict=True):
+        if run.status != "success":  # a run that did not finish is no measurement to repeat
+            marked.append(run)
+            continue
+        original = first.setdefault(_repeat_key(log, run), run.log)
+        marked.append(
+            run if original == run.log else run.model_copy(update={"repeat_of": original})
+        )
+    return marked
 
 
 def log_summary(
@@ -43,7 +86,15 @@ GENERATION_CONFIG = (
     "temperature", "max_tokens", "top_p", "top_k", "seed", "reasoning_effort", "reasoning_tokens",
 )  # fmt: skip
 """Generation settings that change what the model writes, recorded in a run's summary when set."""
-RUN_CONFIG = ("turns", "prefill", "compliance_judge", "af_judge", "af_quote_check")
+RUN_CONFIG = (
+    "turns",
+    "prefill",
+    "compliance_judge",
+    "af_judge",
+    "af_quote_check",
+    "af_votes",
+    "af_threshold",
+)
 """Task metadata that changes a run's figures, recorded in its summary."""
 
 

@@ -19,20 +19,22 @@ from alignment_faking.inspect.judging import GRADER_ROLE, JUDGE_ROLE
 
 
 def actual_usage(log: EvalLog, since: datetime | None = None) -> list[PlanLine]:
-    """Calls really made (cache hits excluded) and their tokens, per role and model.
+    """Calls really made and their tokens, and calls answered from Inspect's cache (whose
+    tokens were not paid for), per role and model.
 
     `since`: count only the calls made from then on; a resumed run's log carries the samples
     its earlier attempt finished, with the events of the calls that attempt made.
     """
     tallies: dict[tuple[str, str], list[int]] = {}
     for event in _model_events(log):
-        if event.get("cache") == "read":
-            continue
         if since is not None and datetime.fromisoformat(event["timestamp"]) < since:
             continue
         role = event.get("role") or "model"  # the cost table's names: model, judge (the grader)
         role = JUDGE_ROLE if role == GRADER_ROLE else role
-        tally = tallies.setdefault((role, event["model"]), [0, 0, 0, 0])
+        tally = tallies.setdefault((role, event["model"]), [0, 0, 0, 0, 0])
+        if event.get("cache") == "read":
+            tally[4] += 1
+            continue
         tally[0] += 1
         usage = (event.get("output") or {}).get("usage")
         if not usage:
@@ -43,8 +45,8 @@ def actual_usage(log: EvalLog, since: datetime | None = None) -> list[PlanLine]:
         tally[2] += usage["output_tokens"]
         tally[3] += read
     return [
-        PlanLine(role, model, calls, tokens_in, tokens_out, cached_input_tokens=cached)
-        for (role, model), (calls, tokens_in, tokens_out, cached) in tallies.items()
+        PlanLine(role, model, calls, tokens_in, tokens_out, cached, cached_calls)
+        for (role, model), (calls, tokens_in, tokens_out, cached, cached_calls) in tallies.items()
     ]
 
 
