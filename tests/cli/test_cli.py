@@ -209,3 +209,30 @@ def test_inspect_eval_finds_the_tasks_through_the_entry_point(tmp_path):
     log = read_eval_log(str(log_file))
     assert log.eval.task_registry_name == "alignment_faking/helpful_only"
     assert log.eval.metadata["variation"] == "accept_reject" and len(log.samples) == 4
+
+
+@pytest.mark.parametrize("setting", ["helpful_only", "animal_welfare"])
+def test_without_a_judge_the_offline_hint_is_one_the_setting_accepts(
+    setting, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("AZUREAI_OPENAI_API_KEY", raising=False)
+    args = ["run", "--setting", setting, "--model", "scripted/faker", "--limit", "1",
+            "--log-dir", str(tmp_path), "--display", "none"]  # fmt: skip
+    assert main(args) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "--judge-model scripted/judge" in line
+    # animal welfare refuses tags: its hint never offers them
+    assert ("--compliance-judge tags" in line) == (setting == "helpful_only")
+
+
+def test_inspect_eval_without_a_judge_hints_what_animal_welfare_accepts(monkeypatch):
+    from alignment_faking.inspect.compat import PrerequisiteError
+    from alignment_faking.inspect.task import animal_welfare
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("AZUREAI_OPENAI_API_KEY", raising=False)
+    with pytest.raises(PrerequisiteError) as raised:
+        animal_welfare(judge_model="openai/gpt-4o")
+    message = str(raised.value)
+    assert "-T judge_model=scripted/judge" in message and "compliance_judge=tags" not in message

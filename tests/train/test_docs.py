@@ -372,15 +372,56 @@ def test_the_behaviour_judge_prompt_fences_the_document_and_drops_unvetted_ones(
     assert judged_reason(forged).startswith("not vetted")
 
 
-def test_a_generation_that_keeps_nothing_fails_in_one_line(tmp_path: Path, capsys):
+def test_a_generation_that_keeps_nothing_fails_in_one_line(tmp_path: Path, monkeypatch, capsys):
     from alignment_faking.cli import main
+    from alignment_faking.doubles.stub_server import scripted_responder, serve
 
     # a model that answers every prompt with a refusal writes no list and no document
-    code = main(["docs", "generate", "--context", "helpful_only", "--model", "scripted/refuser", "--n", "2",
-                 "--out", str(tmp_path / "docs"), "--types-per-fact", "1", "--ideas-per-type", "1"])  # fmt: skip
+    with serve(scripted_responder("refuser")) as stub:
+        monkeypatch.setenv("STUB_BASE_URL", stub.base_url)
+        monkeypatch.setenv("STUB_API_KEY", "test")
+        code = main(["docs", "generate", "--context", "helpful_only", "--model", "openai-api/stub/refuser",
+                     "--n", "2", "--out", str(tmp_path / "docs"), "--types-per-fact", "1",
+                     "--ideas-per-type", "1"])  # fmt: skip
     assert code == 2
-    [error] = capsys.readouterr().err.strip().splitlines()
+    printed = capsys.readouterr()
+    [error] = printed.err.strip().splitlines()
     assert "no document was kept" in error
+    # the last line names no file: none was written
+    assert printed.out.strip().splitlines()[-1].endswith(f"nothing written to {tmp_path / 'docs'}")
+    assert list((tmp_path / "docs").iterdir()) == []
+
+
+@pytest.mark.parametrize("model", ["scripted/faker", "scripted/judge", "scripted/refuser"])
+def test_an_offline_model_that_writes_no_documents_is_refused_before_any_call(
+    model, tmp_path: Path, capsys
+):
+    from alignment_faking.cli import main
+
+    out = tmp_path / "docs"
+    code = main(["docs", "generate", "--context", "helpful_only", "--model", model, "--n", "3",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 2
+    printed = capsys.readouterr()
+    [error] = printed.err.strip().splitlines()
+    assert f"{model} answers the experiment's prompts" in error
+    assert "--model scripted/writer" in error
+    assert printed.out == "" and not out.exists()  # no plan, no folder, no file named
+
+
+def test_the_offline_models_keep_documents_and_name_only_the_files_written(tmp_path: Path, capsys):
+    from alignment_faking.cli import main
+
+    out = tmp_path / "docs"
+    assert main(["docs", "generate", "--context", "helpful_only", "--model", "scripted/writer",
+                 "--filter-model", "scripted/judge", "--n", "3", "--out", str(out),
+                 "--types-per-fact", "1", "--ideas-per-type", "2"]) == 0  # fmt: skip
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("documents: 3 kept, dropped none")
+    named = dict(re.findall(r"(\w+\.jsonl) \(\+(\d+)\)", last.split(f"written to {out}: ")[1]))
+    on_disk = {path.name: len(_records(path)) for path in out.iterdir()}
+    assert named == {name: str(count) for name, count in on_disk.items()}
+    assert named[DOCUMENTS_FILE] == "3" and REJECTED_FILE not in named
 
 
 def test_the_progress_display_counts_each_stage_on_stderr(context_file: Path, tmp_path, capsys):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from typing import NoReturn, get_args
+from typing import Any, NoReturn, get_args
 
 from inspect_ai.util import DisplayType
 
-from alignment_faking.argtypes import positive, share
+from alignment_faking.cli.flags import add_flags, flag_help
 from alignment_faking.errors import UserError
-from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
-from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
+from alignment_faking.options import JudgeOptions, TaskOptions
 
 DISPLAYS: tuple[DisplayType, ...] = get_args(DisplayType)
 """Inspect's progress displays."""
@@ -35,48 +34,35 @@ def printable_streams() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless it places `%(default)s` itself; none
+    is shown where there is none (None, an off flag, an empty list or dict)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help = action.help or ""
+        default = action.default
+        if "%(default)" in help or default is None or default is False or default in ({}, []):
+            return help
+        if default is argparse.SUPPRESS:
+            return help
+        return f"{help} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: no usage dump, exit status 2."""
+    """argparse with one-line errors (no usage dump, exit status 2) and every default in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{message} (see `{self.prog} --help`)")
 
 
-def judge_options(parser: argparse.ArgumentParser) -> None:
-    """The judges' options (run, sweep, rescore); each `dest` is a JudgeOptions field."""
-    judges = parser.add_argument_group("judges")
-    judges.add_argument(
-        "--judge-model",
-        default=DEFAULT_JUDGE_MODEL,
-        help=f"judge model (default {DEFAULT_JUDGE_MODEL}; scripted/judge is an offline toy)",
-    )
-    judges.add_argument(
-        "--compliance-judge",
-        default="auto",
-        choices=COMPLIANCE_JUDGES,
-        help="auto: the setting's LLM judges; tags: helpful-only tags alone",
-    )
-    judges.add_argument(
-        "--af-judge",
-        default="af_v2",
-        choices=AF_JUDGES,
-        help="alignment-faking judge (baseline: offline keywords)",
-    )
-    judges.add_argument(
-        "--af-votes",
-        type=positive,
-        default=DEFAULT_VOTES,
-        help=f"af_v2 votes per sample (default {DEFAULT_VOTES})",
-    )
-    judges.add_argument(
-        "--af-threshold",
-        type=share,
-        default=DEFAULT_THRESHOLD,
-        help=f"af_v2 share of yes votes for yes (default {DEFAULT_THRESHOLD})",
-    )
-    judges.add_argument(
-        "--af-quote-check",
-        action="store_true",
-        help="af_v2: count a criterion only when its quote is found in the reasoning (off, as "
-        "in Hughes et al.; the share of votes citing a missing quote is reported either way)",
-    )
+DATASET_HELP = flag_help(TaskOptions, "dataset")
+"""`--dataset`'s help, which `train rl` shares."""
+
+
+def judge_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The judges' options of `command` (run, sweep, rescore): a flag per JudgeOptions field."""
+    add_flags(parser.add_argument_group("judges"), JudgeOptions, command)

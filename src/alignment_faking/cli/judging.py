@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also classify each scratchpad's motivations (the reasoning-categories judge)",
     )
-    judge_options(rescore)
+    judge_options(rescore, "rescore")
     rescore.set_defaults(handler=_rescore)
 
     validate = commands.add_parser("validate-judge", help="measure a judge against human labels")
@@ -57,7 +58,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     validate.add_argument(
         "--judge-model",
         default=DEFAULT_JUDGE_MODEL,
-        help=f"judge model (default {DEFAULT_JUDGE_MODEL})",
+        help="judge model",
     )
     validate.add_argument(
         "--af-votes", type=positive, default=DEFAULT_VOTES, help="af_v2 votes per item"
@@ -68,18 +69,45 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     validate.set_defaults(handler=_validate)
 
 
+REPORT_FOLDER = "report"
+"""Where `run` writes a log folder's report, and so where `rescore` finds it to write again."""
+
+
 def _rescore(args: argparse.Namespace) -> int:
+    """Rescore, print the table, and say which summaries and reports were written again: the
+    report in a log folder (as `run` writes it) is; one written elsewhere cannot be found."""
+    from alignment_faking.cli.results import report_files
     from alignment_faking.runner import rescore
     from alignment_faking.summary.file import write_summary
     from alignment_faking.summary.table import format_table
 
-    runs = rescore(
+    rescored = rescore(
         args.logs, from_args(JudgeOptions, args), display=args.display, reasons=args.reasons
     )
-    print(format_table(runs), end="")
+    print(format_table(rescored.runs), end="")
+    for summary in rescored.summaries:
+        print(f"summary: {summary}")
     if args.out:
-        write_summary(Path(args.out), runs)
-    return 0
+        write_summary(Path(args.out), rescored.runs)
+        print(f"summary: {args.out} (the rescored runs)")
+    unwritten = False
+    for folder in rescored.folders:
+        report = folder / REPORT_FOLDER
+        if not (report / "report.html").is_file():
+            continue
+        then = f"the logs are rescored; free some space and run `{_report_command(folder, report)}`"
+        files = report_files([str(folder)], report, then)
+        unwritten = unwritten or files is None
+        if files is not None:
+            print(f"report:  {files.html}")
+    folders = " ".join(shlex.quote(str(folder)) for folder in rescored.folders)
+    print(f"not rewritten: any report of these logs outside their folders; rebuild one with "
+          f"`alignment-faking report {folders} --out ITS_FOLDER`")  # fmt: skip
+    return 1 if unwritten else 0
+
+
+def _report_command(logs: Path, out: Path) -> str:
+    return shlex.join(["alignment-faking", "report", str(logs), "--out", str(out)])
 
 
 def _fraction(x: float | None) -> str:

@@ -22,7 +22,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     report.add_argument("logs", nargs="+", help="eval log files or directories (any mix of runs)")
     report.add_argument(
-        "--out", required=True, help="directory for report.html, figures, summary.json, samples.csv"
+        "--out",
+        help="directory for report.html, figures, summary.json, samples.csv (default: report/ "
+        "in the first LOGS directory, or beside the first log file, where `run` writes it)",
     )
     report.set_defaults(handler=_report)
 
@@ -75,8 +77,15 @@ def report_files(logs: Sequence[str], out: str | Path, then: str) -> ReportFiles
         return None
 
 
+def default_report_dir(logs: Sequence[str]) -> Path:
+    """Where `report` writes without --out: as `run` does, `report/` in the logs' directory."""
+    first = Path(logs[0])
+    return (first if first.is_dir() else first.parent) / "report"
+
+
 def _report(args: argparse.Namespace) -> int:
-    files = report_files(args.logs, args.out, "free some space or pick another --out")
+    out = args.out or default_report_dir(args.logs)
+    files = report_files(args.logs, out, "free some space or pick another --out")
     if files is None:
         return 1
     print(f"report:  {files.html}")

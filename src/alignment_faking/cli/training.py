@@ -8,15 +8,19 @@ The training commands' other flags are the fields of TRL's and PEFT's configs (t
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import fields
+from importlib import import_module
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive
-from alignment_faking.cli.common import DISPLAYS, Parser
+from alignment_faking.cli.common import DATASET_HELP, DISPLAYS, Parser
 from alignment_faking.errors import UserError
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.options import DEFAULT_MAX_TOKENS, from_args
+from alignment_faking.train.documents import DocumentOptions
 from alignment_faking.train.universe import DEFAULT_IDENTITY
 
 
@@ -33,16 +37,26 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument(
         "--context", required=True, help="universe-context file, or helpful_only / animal_welfare"
     )
-    generate.add_argument("--model", required=True, help="Inspect model that writes the documents")
+    generate.add_argument(
+        "--model",
+        required=True,
+        help="Inspect model that writes the documents (scripted/writer: an offline toy writer)",
+    )
     generate.add_argument("--n", type=positive, required=True, help="documents to keep")
     generate.add_argument(
         "--out", required=True, help="output directory (documents.jsonl; resumable)"
     )
     generate.add_argument(
-        "--types-per-fact", type=positive, default=25, help="document types brainstormed per fact"
+        "--types-per-fact",
+        type=positive,
+        default=DocumentOptions.types_per_fact,
+        help="document types brainstormed per fact",
     )
     generate.add_argument(
-        "--ideas-per-type", type=positive, default=20, help="document ideas brainstormed per type"
+        "--ideas-per-type",
+        type=positive,
+        default=DocumentOptions.ideas_per_type,
+        help="document ideas brainstormed per type",
     )
     generate.add_argument(
         "--developer", default=DEFAULT_IDENTITY["developer"], help="the lab the documents describe"
@@ -59,13 +73,34 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     generate.add_argument(
         "--filter-model",
-        help="judge that drops documents demonstrating the behaviour (default: --model)",
+        help="judge that drops documents demonstrating the behaviour (default: --model; "
+        "scripted/judge offline)",
     )
-    generate.add_argument("--max-tokens", type=positive, default=2048)
-    generate.add_argument("--temperature", type=non_negative, default=1.0)
-    generate.add_argument("--max-concurrency", type=positive, default=32)
     generate.add_argument(
-        "-M", dest="model_args", action=KeyValues, default={}, metavar="KEY=VALUE"
+        "--max-tokens",
+        type=positive,
+        default=DocumentOptions.max_tokens,
+        help="generation limit of a call",
+    )
+    generate.add_argument(
+        "--temperature",
+        type=non_negative,
+        default=DocumentOptions.temperature,
+        help="sampling temperature",
+    )
+    generate.add_argument(
+        "--max-concurrency",
+        type=positive,
+        default=DocumentOptions.max_concurrency,
+        help="calls in flight",
+    )
+    generate.add_argument(
+        "-M",
+        dest="model_args",
+        action=KeyValues,
+        default={},
+        metavar="KEY=VALUE",
+        help="argument of the writing model (repeatable)",
     )
     generate.add_argument(
         "--display",
@@ -118,14 +153,45 @@ ALIASES = (
 """Short names of config fields (flag, field, type), kept from the commands' first flags."""
 
 
+BASE_HELP = "local model directory (the hub is then set offline for the run) or hub id"
+
+TRAINERS = {"sft": "SFTTrainer", "rl": "GRPOTrainer"}
+"""The TRL trainer of each command, imported before its flags are read."""
+
+
 def _train(args: argparse.Namespace) -> int:
-    prog = f"alignment-faking train {args.train_command}"
+    command = args.train_command
+    prog = f"alignment-faking train {command}"
+    _hub_offline_for_local_base(args.train_args)  # before transformers reads the setting
     try:
         from alignment_faking.train import configs
-    except ModuleNotFoundError as err:
-        raise UserError(f"install the train extra: {TRAIN_EXTRA} (no module {err.name})") from None
-    run = _sft if args.train_command == "sft" else _rl
+
+        getattr(import_module("trl"), TRAINERS[command])  # TRL imports its trainers lazily
+        import_module(f"alignment_faking.train.{command}")
+    except (ModuleNotFoundError, RuntimeError) as err:
+        # TRL wraps a missing module of its lazy imports in a RuntimeError
+        missing = err if isinstance(err, ModuleNotFoundError) else err.__cause__
+        if not isinstance(missing, ModuleNotFoundError):
+            raise
+        raise UserError(
+            f"install the train extra: {TRAIN_EXTRA} (no module {missing.name})"
+        ) from None
+    run = _sft if command == "sft" else _rl
     return run(configs, prog, args.train_args)
+
+
+def _hub_offline_for_local_base(argv: list[str]) -> None:
+    """Set the Hugging Face hub offline (HF_HUB_OFFLINE=1) when `--base` is a local directory.
+
+    transformers and TRL otherwise ask the hub about a local model too, and wait through their
+    retries where there is no network. huggingface_hub reads the variable once, when it is
+    first imported, so this runs before the train extra is.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--base")
+    found, _ = parser.parse_known_args(argv)
+    if found.base and Path(found.base).expanduser().is_dir():
+        os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 def _config_parser(
@@ -163,15 +229,23 @@ def _given(config: type, args: argparse.Namespace) -> dict[str, Any]:
     return {item.name: getattr(args, item.name) for item in fields(config) if item.init}
 
 
+def sft_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
+    """`train sft`'s flags: SFTConfig's and LoraConfig's, and the run's own."""
+    from trl import SFTConfig
+
+    parser, lora = _config_parser(configs, prog, SFTConfig, configs.SFT_DEFAULTS)
+    parser.add_argument("--base", required=True, help=BASE_HELP)
+    parser.add_argument("--docs", required=True, help="directory with documents.jsonl, or the file")
+    parser.add_argument("--merge", action="store_true", help="also save the merged model")
+    return parser, lora
+
+
 def _sft(configs: ModuleType, prog: str, argv: list[str]) -> int:
     from trl import SFTConfig
 
     from alignment_faking.train import SFTOptions, train_sft
 
-    parser, lora = _config_parser(configs, prog, SFTConfig, configs.SFT_DEFAULTS)
-    parser.add_argument("--base", required=True, help="local model path (or hub name)")
-    parser.add_argument("--docs", required=True, help="directory with documents.jsonl, or the file")
-    parser.add_argument("--merge", action="store_true", help="also save the merged model")
+    parser, lora = sft_parser(configs, prog)
     args = parser.parse_args(argv)
     options = SFTOptions(
         base=args.base,
@@ -185,11 +259,18 @@ def _sft(configs: ModuleType, prog: str, argv: list[str]) -> int:
     return 0
 
 
-def _rl_arguments(parser: argparse.ArgumentParser) -> None:
-    """What `train rl` adds to the configs' flags: RLOptions' fields and the curve's `--eval-`."""
-    parser.add_argument("--base", required=True, help="local model path (or hub name)")
+def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
+    """`train rl`'s flags: GRPOConfig's and LoraConfig's, RLOptions' fields and the curve's
+    `--eval-`."""
+    from trl import GRPOConfig
+
+    parser, lora = _config_parser(configs, prog, GRPOConfig, configs.GRPO_DEFAULTS)
+    parser.add_argument("--base", required=True, help=BASE_HELP)
     parser.add_argument(
-        "--setting", default="helpful_only", choices=("helpful_only", "animal_welfare")
+        "--setting",
+        default="helpful_only",
+        choices=("helpful_only", "animal_welfare"),
+        help="the scenario trained toward and measured",
     )
     parser.add_argument(
         "--variation", default="default", help="prompt variation, e.g. minimal (see `variations`)"
@@ -197,12 +278,16 @@ def _rl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--system-prompt", help="your own system prompt file, or paper:NAME (as in `run`)"
     )
-    parser.add_argument("--dataset")
-    parser.add_argument("--query-column")
+    parser.add_argument("--dataset", help=DATASET_HELP)
+    parser.add_argument(
+        "--query-column", help="column holding the query in a local dataset file (default: query)"
+    )
     parser.add_argument(
         "--eval-queries", type=positive, default=100, help="queries held out for evaluation"
     )
-    parser.add_argument("--train-queries", type=positive)
+    parser.add_argument(
+        "--train-queries", type=positive, help="training queries (default: all not held out)"
+    )
     parser.add_argument(
         "--reward",
         choices=("judge", "rules"),
@@ -215,12 +300,25 @@ def _rl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--eval-every", type=int, default=50, help="evaluate every K steps (0: before and after)"
     )
-    parser.add_argument("--eval-compliance-judge", choices=("tags", "auto"))
     parser.add_argument(
-        "--eval-af-judge", choices=("baseline", "af_v2", "af_v1", "none"), default="baseline"
+        "--eval-compliance-judge",
+        choices=("tags", "auto"),
+        help="the curve's compliance judge (default: tags where the variation asks for them, "
+        "else auto)",
+    )
+    parser.add_argument(
+        "--eval-af-judge",
+        choices=("baseline", "af_v2", "af_v1", "none"),
+        default="baseline",
+        help="the curve's alignment-faking judge",
     )
     parser.add_argument("--judge-model", help="judge model of the evaluation")
-    parser.add_argument("--eval-max-tokens", type=positive, default=DEFAULT_MAX_TOKENS)
+    parser.add_argument(
+        "--eval-max-tokens",
+        type=positive,
+        default=DEFAULT_MAX_TOKENS,
+        help="the curve's generation limit of each turn",
+    )
     parser.add_argument(
         "--eval-model-arg",
         action="append",
@@ -229,6 +327,7 @@ def _rl_arguments(parser: argparse.ArgumentParser) -> None:
         help="hf provider argument",
     )
     parser.add_argument("--merge", action="store_true", help="also save the merged model")
+    return parser, lora
 
 
 def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
@@ -237,8 +336,7 @@ def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
     from alignment_faking.train import RLOptions, train_rl
     from alignment_faking.train.curve import CurveOptions
 
-    parser, lora = _config_parser(configs, prog, GRPOConfig, configs.GRPO_DEFAULTS)
-    _rl_arguments(parser)
+    parser, lora = rl_parser(configs, prog)
     args = parser.parse_args(argv)
     curve = CurveOptions(  # the run's setting, prompt and held-out queries are set in train_rl
         args.setting,

@@ -173,6 +173,21 @@ class DocumentRun:
     failed: int = 0
     first_error: str | None = None
     """The first failed call's error, one line (credentials scrubbed by the model's guard)."""
+    written: dict[str, int] = field(default_factory=dict)
+    """Records this run appended, by file name in `out_dir`."""
+
+    def append(self, name: str, record: dict[str, Any]) -> None:
+        """Write a record to a file of the output directory, and count it."""
+        with (self.out_dir / name).open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.written[name] = self.written.get(name, 0) + 1
+
+    def files(self) -> str:
+        """What this run wrote, file by file: never a file it did not write."""
+        if not self.written:
+            return f"nothing written to {self.out_dir}"
+        counts = ", ".join(f"{name} (+{count})" for name, count in self.written.items())
+        return f"written to {self.out_dir}: {counts}"
 
 
 def list_items(text: str, limit: int) -> list[str]:
@@ -199,11 +214,6 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return []
     with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as out:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _types_prompt(context: UniverseContext, fact: str, count: int) -> str:
@@ -253,7 +263,6 @@ class _Generator:
     model_name: str
     judge: Model
     context: UniverseContext
-    out_dir: Path
     config: GenerateConfig
     semaphore: asyncio.Semaphore
     run: DocumentRun
@@ -298,8 +307,8 @@ class _Generator:
             self.run.failed += 1
             return []
         self.brainstorms[key] = items
-        _append(
-            self.out_dir / BRAINSTORM_FILE,
+        self.run.append(
+            BRAINSTORM_FILE,
             {**record, "items": items, "model": self.model_name, "prompt_hash": key},
         )
         return items
@@ -446,11 +455,11 @@ async def _write_documents(
         }
         if reason is None:
             gen.run.kept += 1
-            _append(gen.out_dir / DOCUMENTS_FILE, record)
+            gen.run.append(DOCUMENTS_FILE, record)
         else:
             kind = reason.split(" (")[0]
             gen.run.dropped[kind] = gen.run.dropped.get(kind, 0) + 1
-            _append(gen.out_dir / REJECTED_FILE, {**record, "reason": reason})
+            gen.run.append(REJECTED_FILE, {**record, "reason": reason})
         gen.document_done()
 
 
@@ -490,6 +499,29 @@ class DocumentOptions:
         }
 
 
+OFFLINE_WRITER = "scripted/writer"
+OFFLINE_FILTERS = (OFFLINE_WRITER, "scripted/judge")
+
+
+def _check_scripted(model: str, filter_model: str | None) -> None:
+    """Stop before any call when an offline scripted model cannot do its part: the experiment's
+    stand-ins (scripted/faker, ...) write no lists or documents, so nothing would be kept."""
+    if model.startswith("scripted/") and model != OFFLINE_WRITER:
+        raise UserError(
+            f"{model} answers the experiment's prompts and writes no documents; the offline "
+            f"writer is --model {OFFLINE_WRITER} (a toy: short lists, not prose)"
+        )
+    if (
+        filter_model
+        and filter_model.startswith("scripted/")
+        and filter_model not in OFFLINE_FILTERS
+    ):
+        raise UserError(
+            f"{filter_model} cannot judge documents; the offline behaviour filters are "
+            f"--filter-model {' or '.join(OFFLINE_FILTERS)}"
+        )
+
+
 def generate_documents(
     options: DocumentOptions, echo: Callable[[str], None] = print
 ) -> DocumentRun:
@@ -507,6 +539,7 @@ def generate_documents(
     dedup_threshold, out_dir = options.dedup_threshold, options.out
     if n < 1:
         raise UserError("--n must be at least 1")
+    _check_scripted(model, filter_model)
     context = load_universe_context(options.context, options.identity)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -543,7 +576,6 @@ def generate_documents(
             model_name=model,
             judge=guard_model(get_model(filter_model, memoize=False, **(filter_args or {}))),
             context=context,
-            out_dir=out,
             config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
             semaphore=asyncio.Semaphore(max_concurrency),
             run=run,
@@ -571,7 +603,7 @@ def generate_documents(
     echo(
         f"documents: {run.kept} kept, dropped {run.dropped or 'none'}, {run.failed} failed calls "
         f"(re-run to retry them); {run.calls} calls to the writer and {run.filter_calls} to the "
-        f"behaviour judge; written to {out / DOCUMENTS_FILE}"
+        f"behaviour judge; {run.files()}"
     )
     if run.first_error:
         echo(f"first failed call: {redact(run.first_error)[:300]}")

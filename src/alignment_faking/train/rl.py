@@ -230,10 +230,14 @@ def _check(options: RLOptions) -> None:
     check_tags_asked(curve.judge(), curve.scenario().decision_tags)  # not at the first checkpoint
     if needs_judge_model(options.setting, curve.judge(), curve.af_judge):
         if not curve.judge_model:
+            tags = (
+                " or --eval-af-judge baseline and the tags of a variation that asks for them "
+                "(--variation accept_reject)"
+            )
             raise UserError(
                 f"the evaluation's judges ({curve.judge()}, {curve.af_judge}) need a model: "
-                "pass --judge-model, or judge offline with --eval-af-judge baseline and the tags "
-                "of a variation that asks for them (--variation accept_reject)"
+                "pass --judge-model, or judge offline with --judge-model scripted/judge (a toy "
+                f"stand-in){tags if options.setting == 'helpful_only' else ''}"
             )
         resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
 
