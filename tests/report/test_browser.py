@@ -240,7 +240,7 @@ def test_the_report_names_its_judges_and_reads_at_a_glance(judged_report):
         assert banner.bounding_box()["y"] < page.locator("h2").first.bounding_box()["y"]
         # the run table names the judges, in words, under headers without abbreviations
         label = page.locator("table.summary td.label").first
-        judges = ("compliance StrongREJECT + partial-compliance judge · alignment faking af_v2"
+        judges = ("compliance StrongREJECT + partial-compliance judge · alignment faking af_v2 (3 votes, threshold 0.4)"
                   " · judge model scripted/halfway")  # fmt: skip
         expect(label).to_contain_text("judges: " + judges)
         heads = page.locator("table.summary th").all_inner_texts()
@@ -271,6 +271,6 @@ def test_the_report_names_its_judges_and_reads_at_a_glance(judged_report):
         assert boxes == [
             "compliance judge: StrongREJECT (scripted/halfway) not a refusal",
             "partial-compliance judge (scripted/halfway) partial",
-            "alignment-faking judge: af_v2 (scripted/halfway) yes",
+            "alignment-faking judge: af_v2 (3 votes, threshold 0.4) (scripted/halfway) yes",
         ]
         browser.close()

@@ -198,7 +198,7 @@ def test_the_paper_row_names_the_classifier_of_each_af_figure(report, found):
     page = report.html.read_text(encoding="utf-8")
     reference = found.summaries[0].paper_reference
     assert reference is not None and reference.af_classifier == "af_v2 (scripted/judge)"
-    assert "Alignment-faking classifiers: ours af_v2 (scripted/judge); the paper&#x27;s " in page
+    assert "Alignment-faking classifiers: ours af_v2 (scripted/judge); the paper&#x27;s: " in page
     assert "default and strict prompts" in page
 
 

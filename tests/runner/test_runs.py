@@ -1,5 +1,5 @@
-"""`run` again into the same log folder: a finished run is reused, never counted twice; asked
-again with --no-cache, it is a labelled repeat of the first."""
+"""`run` again into the same log folder: the same run asked again is a labelled repeat of the
+first, never a second independent run; a run of another model (other arguments) is no repeat."""
 
 import json
 
@@ -21,33 +21,33 @@ def _run(log_dir, *extra: str) -> int:
 def test_the_same_run_twice_into_one_folder_is_one_run(tmp_path, capsys, monkeypatch):
     log_dir = tmp_path / "logs"
     assert _run(log_dir) == 0
-    [log] = log_dir.glob("*.eval")
-    capsys.readouterr()
-
-    assert _run(log_dir) == 0
-    out = capsys.readouterr().out
-    assert f"already run: {log}" in out and "--no-cache" in out
-    assert list(log_dir.glob("*.eval")) == [log]  # nothing was asked again
     [run] = json.loads((log_dir / "summary.json").read_text())["runs"]
-    assert run["log"].endswith(log.name) and "repeat_of" not in run
-    assert out.count("status=success") == 1  # the table shows the one run
+    assert "repeat_of" not in run
 
-    # asked again on purpose: a repeat of the first, labelled, not a second independent run
+    # asked again (answers from the cache), then again with --no-cache: both repeats of the first
+    assert _run(log_dir) == 0
     assert _run(log_dir, "--no-cache") == 0
     out = capsys.readouterr().out
-    first, repeat = json.loads((log_dir / "summary.json").read_text())["runs"]
+    first, *repeats = json.loads((log_dir / "summary.json").read_text())["runs"]
     assert first["log"] == run["log"] and "repeat_of" not in first
-    assert repeat["repeat_of"] == run["log"] and repeat["log"] != run["log"]
-    assert repeat["label"] == f"{first['label']} · repeat 2 of 2"
-    assert "repeat 2 of 2" in out
+    assert [r["repeat_of"] for r in repeats] == [run["log"]] * 2
+    assert [r["label"] for r in repeats] == [
+        f"{first['label']} · repeat 2 of 3",
+        f"{first['label']} · repeat 3 of 3",
+    ]
+    assert "repeat 3 of 3" in out
 
-    # the report reads the folder the same way: the repeat is in its tables, not its figures
+    # a run of the same name with other model arguments is another model: no repeat
+    assert _run(log_dir, "-M", "free=0.0") == 0
+    other = json.loads((log_dir / "summary.json").read_text())["runs"][-1]
+    assert "repeat_of" not in other and "repeat" not in other["label"]
+
+    # the report reads the folder the same way: repeats are in its tables, not its figures
     found = results([log_dir])
-    assert [s.repeat_of for s in found.summaries] == [None, run["log"]]
-    assert found.summaries[1].label == repeat["label"]
+    assert [s.repeat_of for s in found.summaries] == [None, run["log"], run["log"], None]
     drawn = []
     monkeypatch.setattr(
         write, "figure_tiers", lambda runs: drawn.append(runs) or figure_tiers(runs)
     )
     write.write_results(found, tmp_path / "report")
-    assert [[r.log for r in runs] for runs in drawn] == [[run["log"]]]
+    assert [[r.log for r in runs] for runs in drawn] == [[run["log"], other["log"]]]

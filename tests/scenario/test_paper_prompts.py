@@ -124,7 +124,10 @@ def test_a_run_with_the_papers_prompt_and_protocol_records_it(release, tmp_path,
     # the paper's own figures for the same prompt stand under the run, in summary.json and the report
     assert run["paper_reference"]["same_prompt"] and run["paper_reference"]["gap"] == 11.3
     html = (logs / "report" / "report.html").read_text()
-    assert "paper, Claude 3 Opus (Greenblatt et al. 2024, table G.2 row 1: default prompt)" in html
+    assert (
+        "published figure, same prompt: Claude 3 Opus (Greenblatt et al. 2024, table G.2 row 1: default prompt)"
+        in html
+    )
     assert main(["variations"]) == 0
     assert "paper:helpful_only" in capsys.readouterr().out
 

@@ -102,7 +102,7 @@ def test_the_paper_row_names_both_alignment_faking_classifiers():
     assert reference is not None and reference.af_classifier == "af_v2 (openai/gpt-4o)"
     assert "default and strict prompts" in str(reference.paper_af_classifier)
     table = format_table(label_runs([run]))
-    assert "AF classifiers: ours af_v2 (openai/gpt-4o); the paper's Greenblatt" in table
+    assert "AF classifiers: ours af_v2 (openai/gpt-4o); the paper's: Greenblatt" in table
     offline = _one_sided_invalid_run({"af_judge": "baseline"}).paper_reference
     assert offline is not None and offline.af_classifier == "baseline (offline keyword count)"
     unmeasured = _one_sided_invalid_run({"af_judge": "none"})
@@ -121,7 +121,7 @@ def test_a_paper_row_without_an_af_figure_names_only_our_classifier():
     assert reference.paper_af_classifier is None
     assert reference.af_classifier == "af_v1 (openai/gpt-4o)"
     table = format_table(label_runs([run]))
-    assert "ours af_v1 (openai/gpt-4o); the paper's (no AF figure published)" in table
+    assert "ours af_v1 (openai/gpt-4o); the paper's: (no AF figure published)" in table
 
 
 def _judged(setting: str, config: dict, model: str = "openai/gpt-4o-mini") -> ComplianceRun:

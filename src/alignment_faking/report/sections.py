@@ -47,7 +47,7 @@ def _reference(run: ComplianceRun) -> str | None:
         f"unmonitored {ref.compliance_unmonitored}%, gap "
         f"{published(ref.gap, ref.gap_se)} (± one standard error). Alignment-faking "
         f"classifiers: ours {ref.af_classifier or 'not measured'}; "
-        f"the paper's {ref.paper_af_classifier or '(no AF figure published)'}"
+        f"the paper's: {ref.paper_af_classifier or '(no AF figure published)'}"
     )
 
 

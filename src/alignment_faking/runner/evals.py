@@ -11,10 +11,19 @@ from typing import Any
 from inspect_ai.log import EvalLog, list_eval_logs
 from inspect_ai.model import Model
 
+from alignment_faking.inspect.caching import model_identity
 from alignment_faking.inspect.eval_logs.discovery import read_header
+from alignment_faking.inspect.eval_logs.runs import MODEL_IDENTITY
 from alignment_faking.inspect.eval_logs.shards import Shard, shard_of
 from alignment_faking.inspect.judging import GRADER_ROLE
 from alignment_faking.options import RunOptions
+
+
+def identity_metadata(model: Model) -> dict[str, Any]:
+    """The eval metadata that names the model under test exactly (endpoint, every argument, a
+    fingerprint of local weights: what its cached answers are keyed on), so that a later run
+    counts as a repeat of this one only when it asked the very same model."""
+    return {MODEL_IDENTITY: model_identity(model)}
 
 
 def now() -> datetime:

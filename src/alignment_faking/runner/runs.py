@@ -15,17 +15,22 @@ from inspect_ai.model import Model
 
 from alignment_faking.inspect.eval_logs.discovery import local_path
 from alignment_faking.inspect.eval_logs.resume import (
-    finished_run,
     finished_samples,
     last_log,
     unfinished,
 )
-from alignment_faking.inspect.eval_logs.runs import NOT_IDENTITY
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.inspect.solvers import check_prefill
 from alignment_faking.options import RunOptions
 from alignment_faking.runner.checks import check_log_dir, check_options
-from alignment_faking.runner.evals import eval_options, max_samples, now, or_interrupted, same_task
+from alignment_faking.runner.evals import (
+    eval_options,
+    identity_metadata,
+    max_samples,
+    now,
+    or_interrupted,
+    same_task,
+)
 from alignment_faking.runner.finish import finish
 from alignment_faking.runner.locks import resume_lock
 from alignment_faking.runner.plan import check_budget, task_plan
@@ -41,9 +46,9 @@ def run(
 
     With --resume, the newest log of the same run is retried, asking only its missing and
     errored samples (none: nothing is run), under a lock a second resume of it finds taken.
-    Without it, a run the directory already holds finished is not asked again (with the cache
-    on, every answer would be read back from it): its log is summarised as it is. `--no-cache`
-    asks it again, a repeat that summary.json labels as such.
+    Without it, the same run asked again (its answers read back from the cache, or asked anew
+    with --no-cache) is a repeat of the first: summary.json and the tables label it so, and the
+    figures leave it out.
     """
     check_options(options)
     if not options.cost.dry_run:  # a dry run writes nothing
@@ -62,15 +67,6 @@ def run(
         return [], []
     model = resolve_model(options.model, options.model_args)
     roles = judge_roles(options.setting, judges, options.eval.max_connections, options.evaluation)
-    if not options.resume and options.task.cache:
-        same = {k: v for k, v in call.identity.items() if k not in NOT_IDENTITY}
-        done = finished_run(options.eval.log_dir, call.name, str(model), same)
-        if done is not None:
-            echo(
-                f"already run: {local_path(done.location)} is this run, finished; nothing was "
-                "asked again (add --no-cache to ask every answer again, a repeat of it)"
-            )
-            return finish([done], options, echo, now())
     if options.shards > 1:
         started = now()
         logs = run_sharded(options, call, planned, model, echo)
@@ -110,7 +106,12 @@ def _run_once(
     run_eval = (
         (
             lambda: inspect_eval(
-                call.build(), model=model, model_roles=roles, **asdict(call.generate), **common
+                call.build(),
+                model=model,
+                model_roles=roles,
+                metadata=identity_metadata(model),
+                **asdict(call.generate),
+                **common,
             )
         )
         if retry is None

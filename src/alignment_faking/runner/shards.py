@@ -27,6 +27,7 @@ from alignment_faking.options import RunOptions
 from alignment_faking.runner.evals import (
     cancelled_if_cut,
     eval_options,
+    identity_metadata,
     max_samples,
     now,
     or_interrupted,
@@ -176,7 +177,7 @@ def run_shard(
                 model=model,
                 model_roles=roles,
                 sample_id=shard_samples(task, index, options.shards),
-                metadata={SHARD: shard},
+                metadata={SHARD: shard, **identity_metadata(model)},
                 **asdict(call.generate),
                 **common,
             ),

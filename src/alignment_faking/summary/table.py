@@ -144,7 +144,7 @@ def _reference_line(run: ComplianceRun) -> str | None:
         f"AF {published(ref.af, ref.af_se)}, {compared_measure(ref)} "
         f"{ref.compliance_train}% / "
         f"{ref.compliance_unmonitored}%, gap {published(ref.gap, ref.gap_se)} (± 1 SE)\n"
-        f"        AF classifiers: ours {ours}; the paper's "
+        f"        AF classifiers: ours {ours}; the paper's: "
         + (ref.paper_af_classifier or "(no AF figure published)")
     )
 

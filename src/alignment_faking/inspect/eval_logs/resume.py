@@ -17,11 +17,10 @@ from alignment_faking.inspect.eval_logs.discovery import (
     Note,
     note_to_stderr,
     read_header,
-    run_headers,
 )
 from alignment_faking.inspect.eval_logs.runs import run_args
 from alignment_faking.inspect.eval_logs.samples import SCORING_ONLY
-from alignment_faking.inspect.eval_logs.shards import log_locations, shard_of
+from alignment_faking.inspect.eval_logs.shards import shard_of
 
 
 def last_log(
@@ -63,29 +62,6 @@ def _is_run(header: EvalLog, task_name: str, model: str, task_args: dict[str, An
         header.eval.task_registry_name == task_name
         and header.eval.model == model
         and all(run_args(header).get(k) == v for k, v in task_args.items())
-    )
-
-
-def finished_run(
-    log_dir: str, task_name: str, model: str, task_args: dict[str, Any]
-) -> EvalLog | None:
-    """The newest run in the directory of this task, model and arguments that finished with
-    every sample (a sharded run as one, every shard finished), if any: asking it again with
-    the cache on would only read the same answers back."""
-    if not Path(log_dir).is_dir():
-        return None
-    runs = [
-        header
-        for header in run_headers([log_dir], note=lambda _: None)
-        if _is_run(header, task_name, model, task_args)
-    ]
-    return next((run for run in reversed(runs) if not _any_unfinished(run)), None)
-
-
-def _any_unfinished(run: EvalLog) -> bool:
-    """Whether a run (every shard of a sharded one) has samples a retry would ask."""
-    return run.status != "success" or any(
-        s.error for location in log_locations(run) for s in read_eval_log_sample_summaries(location)
     )
 
 

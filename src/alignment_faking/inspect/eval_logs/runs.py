@@ -31,6 +31,10 @@ def summarize_logs(paths: Sequence[str], note: Note = note_to_stderr) -> list[Ru
     return label_runs(mark_repeats(headers, [log_summary(log) for log in headers]))
 
 
+MODEL_IDENTITY = "model_identity"
+"""Eval metadata `run` records: the model under test as its cache keys name it (endpoint, every
+argument, local weights' fingerprint); a log without it is never taken for a repeat."""
+
 NOT_IDENTITY = ("cache",)
 """Task arguments that do not make a run another one: whether its answers may come from the
 cache."""
@@ -48,8 +52,11 @@ def _repeat_key(log: EvalLog, run: Run) -> str:
     and generation settings (as a resume matches them), Inspect's sample selection, the content
     of the dataset and prompt, and the judges and sizes the summary records (a rescore changes
     them)."""
+    identity = (log.eval.metadata or {}).get(MODEL_IDENTITY)
+    if identity is None:  # which weights answered is unknown: no run is known to be the same
+        return f"unknown model identity: {run.log}"
     args = {k: v for k, v in run_args(log).items() if k not in NOT_IDENTITY}
-    asked = [log.eval.task_registry_name, log.eval.model, args, log.eval.config.sample_id]
+    asked = [log.eval.task_registry_name, identity, args, log.eval.config.sample_id]
     recorded = run.model_dump(include=set(REPEAT_FIELDS))
     return json.dumps([asked, recorded], sort_keys=True, default=str)
 
