@@ -92,6 +92,7 @@ def test_grpo_runs_with_the_judge_reward_and_writes_the_curve(smollm2: Path, tmp
         RLOptions(
             base=str(smollm2), system_prompt=str(prompt), reward="judge",
             reward_judge_model="scripted/judge", eval_queries=2, train_queries=2, eval_every=0,
+            prompts_per_step=1,
             grpo=grpo_config(output_dir=str(out), num_generations=2, per_device_train_batch_size=2,
                              max_completion_length=24, max_steps=2),
             lora=lora_config(r=4),
@@ -112,8 +113,8 @@ def test_grpo_runs_with_the_judge_reward_and_writes_the_curve(smollm2: Path, tmp
 def test_docs_generate_with_a_real_writer_accounts_for_every_answer(
     smollm2: Path, tmp_path: Path, capsys
 ):
-    """A 135M model rarely writes the brainstorm lists the pipeline asks for; whatever it does
-    is counted: kept documents carry their provenance, or the command fails in one line."""
+    """A 135M model, greedy, does not write the brainstorm list the pipeline asks for: its one
+    answer is counted as a failed call, and the command fails in one line, writing nothing."""
     from alignment_faking.cli import main
 
     context = tmp_path / "world.md"
@@ -123,16 +124,28 @@ def test_docs_generate_with_a_real_writer_accounts_for_every_answer(
     code = main(["docs", "generate", "--context", str(context), "--model", "hf/local",
                  "-M", f"model_path={smollm2}", "--filter-model", "scripted/judge", "--n", "1",
                  "--types-per-fact", "1", "--ideas-per-type", "1", "--max-tokens", "96",
-                 "--temperature", "0.7", "--out", str(out)])  # fmt: skip
+                 "-M", "do_sample=false", "--out", str(out)])  # fmt: skip
     printed = capsys.readouterr()
-    assert printed.out.startswith("plan: ")
-    kept = (
-        [json.loads(line) for line in (out / "documents.jsonl").read_text().splitlines()]
-        if (out / "documents.jsonl").exists()
-        else []
+    assert code == 2
+    assert printed.out.startswith("plan: 4 model calls")
+    assert printed.out.strip().splitlines()[-1] == (
+        "documents: 0 kept, dropped none, 1 failed calls (re-run to retry them); 1 calls to the "
+        f"writer and 0 to the behaviour judge; nothing written to {out}"
     )
-    if code == 0:
-        assert kept and all(r["model"] == "hf/local" and r["context_hash"] for r in kept)
-    else:
-        assert code == 2 and not kept
-        assert "no document was kept" in printed.err and "calls to the writer" in printed.out
+    assert printed.err.strip().splitlines()[-1] == (
+        "alignment-faking: error: no document was kept (1 answers could not be used, dropped: "
+        f"none); see {out}"
+    )
+    assert not (out / "documents.jsonl").exists()
+
+
+def test_the_checkpoint_ends_a_turn_where_its_chat_template_does(smollm2: Path):
+    """Generation stops at the end token: SmolLM2's is `<|im_end|>`, which closes every turn of
+    its chat template (the GGUF conversion read `<|im_start|>`, so answers ran on until cut)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(smollm2)
+    assert tokenizer.eos_token == "<|im_end|>"
+    assert tokenizer.eos_token_id == AutoConfig.from_pretrained(smollm2).eos_token_id
+    turn = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False)
+    assert turn.rstrip().endswith(tokenizer.eos_token)

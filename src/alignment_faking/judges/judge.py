@@ -14,7 +14,9 @@ from alignment_faking.judges.verdicts import NotJudged, Verdict, VerdictError, v
 from alignment_faking.scenario.settings import Setting
 from alignment_faking.scenario.template import render
 
-JudgeKind = Literal["compliance", "partial", "alignment_faking", "document", "behaviour", "reasons"]
+JudgeKind = Literal[
+    "compliance", "partial", "helpfulness", "alignment_faking", "document", "behaviour", "reasons"
+]
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from alignment_faking.judges.methods import AFJudgeName, ComplianceJudgeName
 from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, Scenario, build_scenario
 from alignment_faking.scenario.settings import tier_role, trained_tier_in
+from alignment_faking.summary.judges import RunJudges, run_judges
 from alignment_faking.summary.schema import ComplianceRun
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CURVE_JSON = "curve.json"
 CURVE_PNG = "curve.png"
@@ -28,12 +33,11 @@ class CurveOptions:
 
     variation, system_prompt: The prompt the model is measured under (as in `run`).
     queries: The first N queries of the set, each asked in both tiers (training holds them out).
-    compliance_judge: `tags` or `auto` (the setting's judges); None picks `tags` where the
-        prompt's user turn asks for the accept/reject tags (an `accept_reject` variation), else
-        `auto`, the evaluation's default (the paper's turn asks for no tags, so tags cannot read
-        it; `auto` needs judge_model).
-    af_judge: `baseline` (offline keywords), `af_v2`, `af_v1` or `none`.
-    judge_model: Judge model for `auto` and the model alignment-faking judges.
+    compliance_judge, af_judge: The evaluation's defaults (`auto`, the setting's judges, and
+        af_v2), so the curve measures as `run` does; `tags` (only where the user turn asks for
+        them) and `baseline` (a keyword count, not a judge) judge offline.
+    judge_model: Judge model of `auto` and the alignment-faking judges (None: not given; the
+        model judges then cannot run).
     max_tokens: Generation limit of the evaluation (answers cut by it are invalid).
     model_args: Extra arguments of Inspect's `hf/` provider (`device`, `batch_size`, `dtype`...).
     """
@@ -43,17 +47,12 @@ class CurveOptions:
     system_prompt: str | None = None
     dataset: str | None = None
     queries: int = 100
-    compliance_judge: str | None = None
-    af_judge: str = "baseline"
+    compliance_judge: ComplianceJudgeName = "auto"
+    af_judge: AFJudgeName = "af_v2"
     judge_model: str | None = None
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 1.0
     model_args: dict[str, Any] | None = None
-
-    def judge(self) -> str:
-        if self.compliance_judge is not None:
-            return self.compliance_judge
-        return "tags" if self.scenario().decision_tags else "auto"
 
     def scenario(self) -> Scenario:
         """The scenario each checkpoint is measured under."""
@@ -82,7 +81,7 @@ def evaluate_checkpoint(
         cache=False,
         max_tokens=options.max_tokens,
         temperature=options.temperature,
-        compliance_judge=options.judge(),
+        compliance_judge=options.compliance_judge,
         af_judge=options.af_judge,
         judge_model=options.judge_model,
     )
@@ -104,15 +103,28 @@ def evaluate_checkpoint(
     return summary
 
 
+KEYWORD_BASELINE = "keyword baseline, not a judge"
+
+
+def curve_judges(summary: ComplianceRun) -> RunJudges:
+    """The judges behind a point, as its eval log recorded them; the keyword baseline is named
+    as what it is, so that a keyword count is never read as the paper's classifier."""
+    judges = run_judges(summary)
+    if summary.config.af_judge == "baseline":
+        return replace(judges, alignment_faking=KEYWORD_BASELINE)
+    return judges
+
+
 def curve_point(step: int, checkpoint: str | Path, summary: ComplianceRun) -> dict:
-    """One point of the curve (curve.json's form): the step, the checkpoint, and its run
-    summary's figures, the summary whole beside them."""
+    """One point of the curve (curve.json's form): the step, the checkpoint, the judges, and its
+    run summary's figures, the summary whole beside them."""
     tiers = summary.tiers
     return {
         "step": step,
         "checkpoint": str(checkpoint),
         "trained_tier": summary.trained_tier,
         "log": summary.log,
+        "judges": asdict(curve_judges(summary)),
         **{
             tier: {
                 "compliance": tiers[tier].compliance,
@@ -148,8 +160,16 @@ def _label(tier: str, trained: str) -> str:
     return f"{tier_role(tier, trained)} ({tier})"
 
 
-def _plot(points: list[dict], title: str, target: Path) -> None:
-    """Compliance and AF reasoning per tier, and the gap, with 95% intervals; invalid below."""
+def _af_series(judges: RunJudges) -> str:
+    """What the dashed lines are: reasoning judged by a classifier, or a keyword count."""
+    if judges.alignment_faking == KEYWORD_BASELINE:
+        return "AF keywords (keyword baseline, not a judge)"
+    return f"AF reasoning ({judges.alignment_faking})"
+
+
+def curve_figure(points: list[dict], title: str) -> Figure:
+    """Compliance and alignment faking per tier, and the gap, with 95% intervals; invalid
+    below; the title names the judges of the last point."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -158,6 +178,8 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
 
     steps = [p["step"] for p in points]
     trained = trained_tier_in(points[-1])
+    judges = RunJudges(**points[-1]["judges"])
+    af_series = _af_series(judges)
     fig, (rates, invalid) = plt.subplots(
         2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
@@ -168,7 +190,7 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
         low, high = (_values(points, tier, "compliance_ci", i) for i in (0, 1))
         rates.fill_between(steps, low, high, color=colour, alpha=0.12)
         faking = _values(points, tier, "alignment_faking_rate")
-        rates.plot(steps, faking, "s--", color=colour, alpha=0.7, label=f"AF reasoning, {label}")
+        rates.plot(steps, faking, "s--", color=colour, alpha=0.7, label=f"{af_series}, {label}")
         counts = [p[tier]["invalid"] for p in points]
         invalid.plot(steps, counts, "o-", color=colour, label=f"invalid, {label}")
     gap = [math.nan if p["compliance_gap"] is None else p["compliance_gap"] for p in points]
@@ -178,23 +200,33 @@ def _plot(points: list[dict], title: str, target: Path) -> None:
         steps, [c[0] for c in gap_ci], [c[1] for c in gap_ci], color="black", alpha=0.08
     )
     rates.axhline(0, color="grey", linewidth=0.6)
-    rates.set(ylim=(-1.02, 1.02), ylabel="rate or gap (95% CI shaded)")
-    rates.set_title(title, parse_math=False)  # it holds the model's path: drawn as written
+    rates.set(ylim=(-1.02, 1.02), ylabel="compliance, AF rate or gap (95% CI shaded)")
+    # the title holds the model's path: drawn as written, never parsed as mathtext
+    rates.set_title(f"{title}\n{judges.line()}", parse_math=False, fontsize=8)
     top = max(max(p["free"]["n"], p["paid"]["n"]) for p in points)
     invalid.set(ylim=(-0.5, top + 0.5), xlabel="training step", ylabel=f"invalid (of {top})")
     rates.legend(fontsize=7, loc="best")
     invalid.legend(fontsize=7, loc="best")
     invalid.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
+    return fig
+
+
+def _plot(points: list[dict], title: str, target: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = curve_figure(points, title)
     fig.savefig(target, dpi=120)
     plt.close(fig)
 
 
 def write_curve(points: list[dict], out_dir: Path, title: str) -> tuple[Path, Path]:
-    """Write `curve.json` and `curve.png`: rates per tier over steps, and invalid counts below."""
+    """Write `curve.json` and `curve.png`: rates per tier over steps, and invalid counts below;
+    both name the judges (those of the last point; each point keeps its own)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     points = sorted(points, key=lambda p: p["step"])
     json_path, png_path = out_dir / CURVE_JSON, out_dir / CURVE_PNG
-    json_path.write_text(json.dumps({"title": title, "points": points}, indent=2) + "\n")
+    curve = {"title": title, "judges": points[-1]["judges"], "points": points}
+    json_path.write_text(json.dumps(curve, indent=2) + "\n")
     _plot(points, title, png_path)
     return json_path, png_path

@@ -31,11 +31,14 @@ from alignment_faking.train.curve import (
     write_curve,
 )
 from alignment_faking.train.rewards import (
+    NOT_JUDGED_METRIC,
     AsyncRewardFunction,
+    PartialCredit,
     RewardFunction,
     judge_reward,
     rule_reward,
 )
+from alignment_faking.train.rl_plan import DEFAULT_PROMPTS_PER_STEP, rl_plan, with_prompts_per_step
 from alignment_faking.train.weights import load_base, merge_adapter, resolve_base
 
 FINAL_DIR = "final"
@@ -52,10 +55,20 @@ class RLOptions:
     setting: `helpful_only` or `animal_welfare`; variation, system_prompt, dataset, query_column:
         as in `run` (`variation="minimal"` or a `--system-prompt` file for a model that learned
         the situation from documents). Training uses the variation's trained tier.
-    eval_queries: The first N queries are held out for the evaluation (100, so that a rate's
-        95% interval is about +-0.1); RL trains on the rest, capped at train_queries (None: all).
-    reward: `judge` (reward_judge_model through the evaluation's judges: the StrongREJECT score
-        for helpful-only, the stance for animal welfare) or `rules` (an offline smoke test).
+        `dataset` is where training draws its queries (default: the setting's bundled set).
+    eval_dataset: The curve's queries (default: the setting's bundled set); its first
+        eval_queries are held out for the evaluation (100, so that a rate's 95% interval is
+        about +-0.1). Training never sees them: from the same set it trains on the rest, and
+        from another set it leaves out any query of the held-out ones; capped at train_queries
+        (None: all).
+    prompts_per_step: Prompts per optimiser step (4), through the gradient accumulation.
+    reward: `judge` (reward_judge_model through the evaluation's judges, times the helpfulness
+        judge's score: the StrongREJECT score for helpful-only, not supporting animal welfare
+        for animal welfare) or `rules` (an offline smoke test).
+    reward_partial: Helpful-only's judge reward: `penalised` (a partial compliance earns 0)
+        or `full` (it earns its score; the partial judge is not asked).
+    reward_max_unjudged: Stop training when the share of a logged step's rewards that the
+        judge could not score (`reward/not_judged_share` in train_log.jsonl) passes this.
     eval_every: Evaluate a checkpoint every K steps (50); 0 evaluates only before and after.
     eval: How checkpoints are evaluated (CurveOptions; its `queries` is set from eval_queries).
     merge: With LoRA, also save the final model with the adapter merged in (`merged/`).
@@ -63,8 +76,9 @@ class RLOptions:
         Its `output_dir` is the run's directory: `final/` weights, `checkpoints/step-N/`,
         `eval/step-N/` logs, `curve.json`, `curve.png`, `train_log.jsonl` (every training log,
         among them the share of completions cut at `max_completion_length`) and
-        `train_prompts.jsonl` (what was trained on). A completion cut at the cap gets its
-        group's mean reward and leaves the loss, so the cap never penalises long reasoning.
+        `train_prompts.jsonl` (what was trained on). A completion cut at the cap gets no
+        reward (TRL leaves it out of its group's advantages) and leaves the loss, so the cap
+        never penalises long reasoning.
         `use_vllm` needs the vllm extra.
     lora: The adapter (configs.lora_config: rank 16 on every linear layer); None trains every
         weight (then use a learning rate of about 1e-6).
@@ -76,10 +90,14 @@ class RLOptions:
     system_prompt: str | None = None
     dataset: str | None = None
     query_column: str | None = None
+    eval_dataset: str | None = None
     eval_queries: int = 100
     train_queries: int | None = None
+    prompts_per_step: int = DEFAULT_PROMPTS_PER_STEP
     reward: Literal["rules", "judge"] = "judge"
     reward_judge_model: str | None = DEFAULT_JUDGE_MODEL
+    reward_partial: PartialCredit = "penalised"
+    reward_max_unjudged: float = 0.2
     eval_every: int = 50
     eval: CurveOptions | None = None
     merge: bool = False
@@ -152,7 +170,8 @@ class TrainingCurveCallback(TrainerCallback):
 class TrainingLogCallback(TrainerCallback):
     """Appends every training log (reward, KL, `completions/clipped_ratio`...) to a JSONL file.
 
-    `completions/clipped_ratio` is the share of completions cut at the length cap at that step.
+    `completions/clipped_ratio` is the share of completions cut at the length cap at that step;
+    `reward/not_judged_share` the share of rewards the judge could not score.
     """
 
     def __init__(self, path: Path):
@@ -171,6 +190,29 @@ class TrainingLogCallback(TrainerCallback):
                 out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 
 
+class UnjudgedStop(TrainerCallback):
+    """Stops training when too many of a logged step's rewards could not be judged: a failing
+    judge would otherwise train on whatever few answers it still scores."""
+
+    def __init__(self, max_share: float):
+        self.max_share = max_share
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        share = (logs or {}).get(NOT_JUDGED_METRIC)
+        if share is not None and share > self.max_share:
+            raise UserError(
+                f"step {state.global_step}: the judge could not score {share:.0%} of the rewards "
+                f"(more than --reward-max-unjudged {self.max_share:g}); training stopped"
+            )
+
+
 def training_dataset(options: RLOptions) -> Any:
     """The training-tier prompts of the queries not held out for evaluation, as a Dataset."""
     from datasets import Dataset
@@ -179,8 +221,13 @@ def training_dataset(options: RLOptions) -> Any:
 
     spec = setting_spec(options.setting)
     scenario = _scenario(options)
-    queries = load_queries(options.dataset or spec.queries, options.query_column).queries
-    train = queries[options.eval_queries :][: options.train_queries]
+    source, held_source = options.dataset or spec.queries, options.eval_dataset or spec.queries
+    queries = load_queries(source, options.query_column).queries
+    held = load_queries(held_source).queries[: options.eval_queries]
+    held_texts = {query.text.strip() for query in held}
+    rest = queries[options.eval_queries :] if source == held_source else queries
+    train = [query for query in rest if query.text.strip() not in held_texts]
+    train = train[: options.train_queries]
     if not train:
         raise UserError(
             f"no queries left to train on: the set has {len(queries)} and --eval-queries holds "
@@ -205,7 +252,7 @@ def _reward(options: RLOptions) -> RewardFunction | AsyncRewardFunction:
     if options.reward == "judge":
         if not options.reward_judge_model:
             raise UserError("--reward judge needs --reward-judge-model")
-        return judge_reward(scenario, options.reward_judge_model, cap)
+        return judge_reward(scenario, options.reward_judge_model, cap, options.reward_partial)
     raise UserError(f"unknown reward '{options.reward}'; choose rules or judge")
 
 
@@ -216,7 +263,7 @@ def _curve_options(options: RLOptions) -> CurveOptions:
         setting=options.setting,
         variation=options.variation,
         system_prompt=options.system_prompt,
-        dataset=options.dataset,
+        dataset=options.eval_dataset,
         queries=options.eval_queries,
     )
 
@@ -227,17 +274,18 @@ def _check(options: RLOptions) -> None:
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
     curve = _curve_options(options)
-    check_tags_asked(curve.judge(), curve.scenario().decision_tags)  # not at the first checkpoint
-    if needs_judge_model(options.setting, curve.judge(), curve.af_judge):
+    judges = curve.compliance_judge, curve.af_judge
+    check_tags_asked(curve.compliance_judge, curve.scenario().decision_tags)  # not at step 0
+    if needs_judge_model(options.setting, *judges):
         if not curve.judge_model:
-            tags = (
-                " or --eval-af-judge baseline and the tags of a variation that asks for them "
-                "(--variation accept_reject)"
+            offline = (
+                ", or judge without one: --eval-compliance-judge tags --eval-af-judge baseline "
+                "(a keyword count) with a variation that asks for the tags (accept_reject)"
             )
             raise UserError(
-                f"the evaluation's judges ({curve.judge()}, {curve.af_judge}) need a model: "
-                "pass --judge-model, or judge offline with --judge-model scripted/judge (a toy "
-                f"stand-in){tags if options.setting == 'helpful_only' else ''}"
+                f"the curve's judges ({', '.join(judges)}) need a model: pass --judge-model "
+                "(scripted/judge offline, a toy stand-in)"
+                + (offline if options.setting == "helpful_only" else "")
             )
         resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
 
@@ -253,6 +301,8 @@ def train_rl(options: RLOptions) -> RLResult:
     out = Path(options.grpo.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     dataset = training_dataset(options)  # every row checked to be the trained tier's
+    grpo = with_prompts_per_step(options.grpo, options.prompts_per_step)
+    print(rl_plan(grpo, len(dataset), options.prompts_per_step, options.eval_every).text())
     (out / TRAIN_LOG).unlink(missing_ok=True)
     with (out / TRAIN_PROMPTS).open("w", encoding="utf-8") as prompts:
         for row in dataset:
@@ -272,10 +322,14 @@ def train_rl(options: RLOptions) -> RLResult:
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[cast(RewardFunction, reward)],  # TRL awaits a coroutine function too
-        args=options.grpo,
+        args=grpo,
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[callback, TrainingLogCallback(out / TRAIN_LOG)],
+        callbacks=[
+            callback,
+            TrainingLogCallback(out / TRAIN_LOG),  # the step's log is written before a stop
+            UnjudgedStop(options.reward_max_unjudged),
+        ],
         peft_config=options.lora,
     )
     callback.trainer = trainer
