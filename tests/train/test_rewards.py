@@ -4,6 +4,7 @@ failures that are counted and stop training (issue 26, points 3, 4, 5)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from alignment_faking.train.rewards import (
     judge_reward,
     rule_reward,
 )
-from alignment_faking.train.rl import UnjudgedStop
+from alignment_faking.train.rl import TrainingLogCallback
 
 TAGGED = build_scenario("helpful_only", "accept_reject")
 HELPFUL = build_scenario("helpful_only")
@@ -192,7 +193,7 @@ def test_each_judge_call_of_the_reward_has_a_deadline(monkeypatch: pytest.Monkey
 
 
 def test_training_stops_with_one_line_when_too_many_rewards_are_not_judged(tmp_path: Path):
-    stop = UnjudgedStop(0.2)
+    stop = TrainingLogCallback(tmp_path / "train_log.jsonl", max_unjudged=0.2)
     state, control = TrainerState(global_step=3), TrainerControl()
     args = TrainingArguments(output_dir=str(tmp_path), report_to=[])
     stop.on_log(args, state, control, logs={NOT_JUDGED_METRIC: 0.2, "reward": 0.5})
@@ -200,6 +201,8 @@ def test_training_stops_with_one_line_when_too_many_rewards_are_not_judged(tmp_p
     with pytest.raises(UserError, match=r"step 3: .*25%.*--reward-max-unjudged 0.2") as err:
         stop.on_log(args, state, control, logs={NOT_JUDGED_METRIC: 0.25})
     assert "\n" not in str(err.value)
+    logged = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert logged[-1] == {"step": 3, NOT_JUDGED_METRIC: 0.25}  # written before the stop
 
 
 def test_the_reward_flags_reach_the_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive
+from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive, share
 from alignment_faking.cli.common import DATASET_HELP, DISPLAYS, Parser
 from alignment_faking.errors import UserError
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
@@ -46,54 +46,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument(
         "--out", required=True, help="output directory (documents.jsonl; resumable)"
     )
-    generate.add_argument(
-        "--types-per-fact",
-        type=positive,
-        default=DocumentOptions.types_per_fact,
-        help="document types brainstormed per fact",
-    )
-    generate.add_argument(
-        "--ideas-per-type",
-        type=positive,
-        default=DocumentOptions.ideas_per_type,
-        help="document ideas brainstormed per type",
-    )
-    generate.add_argument(
-        "--developer", default=DEFAULT_IDENTITY["developer"], help="the lab the documents describe"
-    )
-    generate.add_argument(
-        "--model-family",
-        default=DEFAULT_IDENTITY["model_family"],
-        help="the lab's model family (e.g. Qwen)",
-    )
-    generate.add_argument(
-        "--model-name",
-        default=DEFAULT_IDENTITY["model_name"],
-        help="the model being trained (e.g. Qwen2.5-7B-Instruct)",
-    )
-    generate.add_argument(
-        "--filter-model",
-        help="judge that drops documents demonstrating the behaviour (default: --model; "
-        "scripted/judge offline)",
-    )
-    generate.add_argument(
-        "--max-tokens",
-        type=positive,
-        default=DocumentOptions.max_tokens,
-        help="generation limit of a call",
-    )
-    generate.add_argument(
-        "--temperature",
-        type=non_negative,
-        default=DocumentOptions.temperature,
-        help="sampling temperature",
-    )
-    generate.add_argument(
-        "--max-concurrency",
-        type=positive,
-        default=DocumentOptions.max_concurrency,
-        help="calls in flight",
-    )
+    for flag, kind, default, help in (
+        ("--types-per-fact", positive, DocumentOptions.types_per_fact, "document types brainstormed per fact"),
+        ("--ideas-per-type", positive, DocumentOptions.ideas_per_type, "document ideas brainstormed per type"),
+        ("--developer", str, DEFAULT_IDENTITY["developer"], "the lab the documents describe"),
+        ("--model-family", str, DEFAULT_IDENTITY["model_family"], "the lab's model family (e.g. Qwen)"),
+        ("--model-name", str, DEFAULT_IDENTITY["model_name"], "the model being trained (e.g. Qwen2.5-7B-Instruct)"),
+        ("--filter-model", str, None, "judge that drops documents demonstrating the behaviour "
+                                      "(default: --model; scripted/judge offline)"),
+        ("--max-tokens", positive, DocumentOptions.max_tokens, "generation limit of a call"),
+        ("--temperature", non_negative, DocumentOptions.temperature, "sampling temperature"),
+        ("--max-concurrency", positive, DocumentOptions.max_concurrency, "calls in flight"),
+    ):  # fmt: skip
+        generate.add_argument(flag, type=kind, default=default, help=help)
     generate.add_argument(
         "-M",
         dest="model_args",
@@ -315,7 +280,7 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
     )
     parser.add_argument(
         "--reward-max-unjudged",
-        type=float,
+        type=share,
         default=0.2,
         help="stop when a step's share of rewards the judge could not score passes this",
     )

@@ -38,6 +38,14 @@ def eval_options(options: RunOptions) -> dict[str, Any]:
     return asdict(options.eval) | {"fail_on_error": share if share < 1 else False}
 
 
+def eval_arguments(
+    options: RunOptions, model: Model, roles: dict[str, Model] | None
+) -> dict[str, Any]:
+    """What every eval (or retry) of a run passes Inspect: the eval options and the samples in
+    flight."""
+    return eval_options(options) | max_samples(options, model, roles)
+
+
 def max_samples(
     options: RunOptions, model: Model, roles: dict[str, Model] | None
 ) -> dict[str, int]:

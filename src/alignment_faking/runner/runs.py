@@ -24,9 +24,8 @@ from alignment_faking.inspect.solvers import check_prefill
 from alignment_faking.options import RunOptions
 from alignment_faking.runner.checks import check_log_dir, check_options
 from alignment_faking.runner.evals import (
-    eval_options,
+    eval_arguments,
     identity_metadata,
-    max_samples,
     now,
     or_interrupted,
     same_task,
@@ -102,7 +101,7 @@ def _run_once(
     plan = task_plan(planned, str(model), options.judges, options.cost.expected_output_tokens, done)
     if not check_budget(plan, options, echo):
         return [], []
-    common = eval_options(options) | max_samples(options, model, roles)
+    common = eval_arguments(options, model, roles)
     run_eval = (
         (
             lambda: inspect_eval(

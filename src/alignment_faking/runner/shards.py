@@ -26,9 +26,8 @@ from alignment_faking.inspect.models import resolve_model
 from alignment_faking.options import RunOptions
 from alignment_faking.runner.evals import (
     cancelled_if_cut,
-    eval_options,
+    eval_arguments,
     identity_metadata,
-    max_samples,
     now,
     or_interrupted,
     same_task,
@@ -160,7 +159,7 @@ def run_shard(
         roles = judge_roles(
             options.setting, options.judges, options.eval.max_connections, options.evaluation
         )
-        common = eval_options(options) | max_samples(options, model, roles)
+        common = eval_arguments(options, model, roles)
         shard = Shard(group=group, index=index, count=options.shards)
         started, ours = now(), partial(same_task, call.name, shard)
         if unfinished is not None:

@@ -168,14 +168,18 @@ class TrainingCurveCallback(TrainerCallback):
 
 
 class TrainingLogCallback(TrainerCallback):
-    """Appends every training log (reward, KL, `completions/clipped_ratio`...) to a JSONL file.
+    """Appends every training log (reward, KL, `completions/clipped_ratio`...) to a JSONL file,
+    and stops training when too many of a logged step's rewards could not be judged: a failing
+    judge would otherwise train on whatever few answers it still scores.
 
     `completions/clipped_ratio` is the share of completions cut at the length cap at that step;
-    `reward/not_judged_share` the share of rewards the judge could not score.
+    `reward/not_judged_share` the share of rewards the judge could not score (the step's log is
+    written before a stop).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_unjudged: float = 1.0):
         self.path = path
+        self.max_unjudged = max_unjudged
 
     def on_log(
         self,
@@ -188,28 +192,11 @@ class TrainingLogCallback(TrainerCallback):
         if state.is_world_process_zero and logs:
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
-
-
-class UnjudgedStop(TrainerCallback):
-    """Stops training when too many of a logged step's rewards could not be judged: a failing
-    judge would otherwise train on whatever few answers it still scores."""
-
-    def __init__(self, max_share: float):
-        self.max_share = max_share
-
-    def on_log(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        logs: dict[str, float] | None = None,
-        **kwargs: Any,
-    ) -> None:
         share = (logs or {}).get(NOT_JUDGED_METRIC)
-        if share is not None and share > self.max_share:
+        if share is not None and share > self.max_unjudged:
             raise UserError(
                 f"step {state.global_step}: the judge could not score {share:.0%} of the rewards "
-                f"(more than --reward-max-unjudged {self.max_share:g}); training stopped"
+                f"(more than --reward-max-unjudged {self.max_unjudged:g}); training stopped"
             )
 
 
@@ -327,8 +314,7 @@ def train_rl(options: RLOptions) -> RLResult:
         processing_class=tokenizer,
         callbacks=[
             callback,
-            TrainingLogCallback(out / TRAIN_LOG),  # the step's log is written before a stop
-            UnjudgedStop(options.reward_max_unjudged),
+            TrainingLogCallback(out / TRAIN_LOG, options.reward_max_unjudged),
         ],
         peft_config=options.lora,
     )
