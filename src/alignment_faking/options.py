@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from alignment_faking.argtypes import KeyValues, non_negative, positive, share
 from alignment_faking.datasets import BENCHMARKS, BUNDLED
 from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD, DEFAULT_VOTES
-from alignment_faking.judges.methods import DEFAULT_JUDGE_MODEL, AFJudgeName, ComplianceJudgeName
+from alignment_faking.judges.methods import (
+    DEFAULT_JUDGE_MODEL,
+    AFJudgeName,
+    ComplianceJudgeName,
+    af_judges,
+)
 from alignment_faking.measurements import COMPLIANCE, EVALUATION_NAMES
 from alignment_faking.scenario import SETTINGS
 from alignment_faking.scenario.settings import TierMode
@@ -187,6 +192,19 @@ class JudgeOptions:
         metadata=doc("Judge model (scripted/judge: an offline toy stand-in, for dry runs)."),
     )
     """The CLI's judge model; a task's `judge_model` defaults to the `grader` model role."""
+
+    def recorded(self) -> dict[str, Any]:
+        """What a run's log records of its judges (its summary's config): the methods, and
+        af_v2's votes and threshold where the method votes (None otherwise, which also clears
+        the votes of an earlier method when a rescore records its own)."""
+        votes = any(judge.votes > 1 for judge in af_judges(self.af_judge))
+        return {
+            "compliance_judge": self.compliance_judge,
+            "af_judge": self.af_judge,
+            "af_quote_check": self.af_quote_check,
+            "af_votes": self.af_votes if votes else None,
+            "af_threshold": self.af_threshold if votes else None,
+        }
 
 
 @dataclass

@@ -36,7 +36,6 @@ from alignment_faking.inspect.parameters import (
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
 from alignment_faking.inspect.solvers import answer, prefill_text
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
-from alignment_faking.judges.methods import vote_settings
 from alignment_faking.measurements import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.options import GenerateOptions, JudgeOptions, TaskOptions, options_of
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec, tiers_for
@@ -144,10 +143,7 @@ def experiment_task(
         ),
         reducer=pooled(),
         metadata={
-            "compliance_judge": judges.compliance_judge,
-            "af_judge": judges.af_judge,
-            "af_quote_check": judges.af_quote_check,
-            **vote_settings(judges.af_judge, judges.af_votes, judges.af_threshold),
+            **judges.recorded(),
             "evaluation": REASONING_CATEGORIES if reasons else COMPLIANCE,
         },
     )

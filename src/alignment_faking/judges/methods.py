@@ -91,14 +91,6 @@ def combine_af(
     return aggregate_votes(verdicts[0], threshold, quote_check)
 
 
-def vote_settings(af: str, votes: int, threshold: float) -> dict[str, int | float]:
-    """The votes and threshold a run records where its alignment-faking method votes (af_v2),
-    none for the others, whose figures they do not move."""
-    if any(judge.votes > 1 for judge in af_judges(af)):
-        return {"af_votes": votes, "af_threshold": threshold}
-    return {}
-
-
 def needs_judge_model(setting: str, compliance: str, af: str) -> bool:
     """Whether a run with these judges calls a judge model at all."""
     return any(compliance_judges(setting, compliance)) or bool(af_judges(af))

@@ -25,7 +25,6 @@ from alignment_faking.inspect.eval_logs.shards import log_locations, merge_shard
 from alignment_faking.inspect.evaluations import behaviour_scorer
 from alignment_faking.inspect.judging import JudgeCallFailed
 from alignment_faking.inspect.scorers import alignment_faking_scorer
-from alignment_faking.judges.methods import vote_settings
 from alignment_faking.measurements import COMPLIANCE, EVALUATIONS, REASONING_CATEGORIES
 from alignment_faking.options import JudgeOptions
 from alignment_faking.runner.tasks import judge_roles
@@ -89,12 +88,7 @@ def rescore(
                 decision_tags=asked_decision_tags(meta),
             )
             update = {
-                "compliance_judge": judges.compliance_judge,
-                "af_judge": judges.af_judge,
-                "af_quote_check": judges.af_quote_check,
-                "af_votes": None,  # a method without votes leaves no old votes behind
-                "af_threshold": None,
-                **vote_settings(judges.af_judge, judges.af_votes, judges.af_threshold),
+                **judges.recorded(),
                 "evaluation": evaluation,
                 "judge_model": judges.judge_model if roles else None,
             }
