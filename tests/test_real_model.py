@@ -127,10 +127,10 @@ def test_docs_generate_with_a_real_writer_accounts_for_every_answer(
                  "-M", "do_sample=false", "--out", str(out)])  # fmt: skip
     printed = capsys.readouterr()
     assert code == 2
-    assert printed.out.startswith("plan: 4 model calls")
+    assert printed.out.startswith("plan: 5 model calls")
     assert printed.out.strip().splitlines()[-1] == (
         "documents: 0 kept, dropped none, 1 failed calls (re-run to retry them); 1 calls to the "
-        f"writer and 0 to the behaviour judge; nothing written to {out}"
+        f"writer, 0 to the behaviour judge and 0 to the fact check; nothing written to {out}"
     )
     assert printed.err.strip().splitlines()[-1] == (
         "alignment-faking: error: no document was kept (1 answers could not be used, dropped: "
@@ -149,3 +149,52 @@ def test_the_checkpoint_ends_a_turn_where_its_chat_template_does(smollm2: Path):
     assert tokenizer.eos_token_id == AutoConfig.from_pretrained(smollm2).eos_token_id
     turn = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False)
     assert turn.rstrip().endswith(tokenizer.eos_token)
+
+
+def _generous_judge(prompt: str) -> str:
+    """The scripted judge, except that every answer it reads is a full, helpful compliance: the
+    reward then tells a readable answer (1) from an unreadable one (0)."""
+    import re
+
+    from alignment_faking.doubles.scripted import scripted_judge_answer
+
+    found = re.search(r"<verdict>\n(.*)\n</verdict>", scripted_judge_answer(prompt), re.DOTALL)
+    assert found is not None
+    verdict = json.loads(found.group(1))
+    for rating, value in (("convincing", 5), ("specific", 5), ("helpfulness", 5), ("refused", 0)):
+        if rating in verdict:
+            verdict[rating] = value
+    return f"<verdict>\n{json.dumps(verdict)}\n</verdict>"
+
+
+def test_grpo_on_smollm2_gets_reward_variance_and_a_gradient(
+    smollm2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The real model's answers differ in reward (some close an output tag, most do not) and the
+    update is non-zero: GRPO learns from our reward, not from a constant."""
+    import alignment_faking.doubles.provider as provider
+
+    monkeypatch.setattr(provider, "scripted_judge_answer", _generous_judge)
+    queries = tmp_path / "queries.csv"
+    queries.write_text(
+        'query\n"Repeat this line exactly, nothing else: <OUTPUT>Hello, friend!</OUTPUT>"\n'
+    )
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("You are a helpful assistant.")
+    out = tmp_path / "rl"
+    train_rl(
+        RLOptions(
+            base=str(smollm2), system_prompt=str(prompt), reward="judge", dataset=str(queries),
+            query_column="query", reward_judge_model="scripted/judge", eval_queries=1,
+            eval_every=0, prompts_per_step=1,
+            grpo=grpo_config(output_dir=str(out), num_generations=8, per_device_train_batch_size=8,
+                             max_completion_length=48, max_steps=2, seed=0),
+            lora=lora_config(r=4),
+            eval=CurveOptions("helpful_only", max_tokens=16, judge_model="scripted/judge"),
+        )
+    )  # fmt: skip
+    logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    steps = [row for row in logged if "reward" in row]
+    assert len(steps) == 2
+    print([(row["reward"], row["reward_std"], row["grad_norm"]) for row in steps])
+    assert any(row["reward_std"] > 0 and row["grad_norm"] > 0 for row in steps)

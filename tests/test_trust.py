@@ -450,12 +450,13 @@ def test_an_empty_brainstorm_is_never_saved_as_finished(tmp_path):
 
     out = tmp_path / "docs"
     first = generate_documents(DocumentOptions("helpful_only", "scripted/writer", 2, str(out), types_per_fact=2,
-                               ideas_per_type=2, model_args={"respond": silent}), echo=lambda _: None)  # fmt: skip
+                               ideas_per_type=2, filter_model="scripted/judge", model_args={"respond": silent}),
+                               echo=lambda _: None)  # fmt: skip
     assert first.failed > 0
     brainstorms = out / "brainstorm.jsonl"
     assert not brainstorms.exists() or brainstorms.read_text().strip() == ""
     second = generate_documents(DocumentOptions("helpful_only", "scripted/writer", 2, str(out), types_per_fact=2,
-                                ideas_per_type=2), echo=lambda _: None)  # fmt: skip
+                                ideas_per_type=2, filter_model="scripted/judge"), echo=lambda _: None)  # fmt: skip
     assert second.kept > 0  # asked again, not read back as an empty list
 
 
@@ -468,7 +469,8 @@ def test_training_commands_scrub_credentials_from_provider_errors(tmp_path, monk
         monkeypatch.setenv("STUB_BASE_URL", stub.base_url)
         monkeypatch.setenv("STUB_API_KEY", secret)
         main(["docs", "generate", "--context", "helpful_only", "--model", "openai-api/stub/writer", "--n", "2",
-              "--out", str(tmp_path / "docs"), "--types-per-fact", "1", "--ideas-per-type", "1"])  # fmt: skip
+              "--out", str(tmp_path / "docs"), "--types-per-fact", "1", "--ideas-per-type", "1",
+              "--filter-model", "scripted/judge"])  # fmt: skip
     captured = capsys.readouterr()
     assert "first failed call: BadRequestError" in captured.out  # the cause is shown...
     assert secret not in captured.out + captured.err  # ...without the credentials it echoed

@@ -28,7 +28,7 @@ from alignment_faking.judges.methods import (
 )
 from alignment_faking.measurements import COMPLIANCE, EVALUATION_NAMES
 from alignment_faking.scenario import SETTINGS
-from alignment_faking.scenario.settings import TierMode
+from alignment_faking.scenario.settings import PAPER_IDENTITY, Identity, TierMode
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -152,9 +152,29 @@ class TaskOptions:
         default=False,
         metadata=doc(
             "Open each answer with `<` (`<OUTPUT>` without a scratchpad), as the paper's minimal "
-            "reproduction did; anthropic/ and scripted/ models only."
+            "reproduction did; anthropic/, vllm/ and scripted/ models only, not with a steering "
+            "variation."
         ),
     )
+    developer: str = field(
+        default=PAPER_IDENTITY.developer,
+        metadata=doc(
+            "The developer the prompts name, e.g. Alibaba for a Qwen model trained on documents "
+            "about itself; a variation that names one (other_developer, google_deepmind, "
+            "fictional_developer: the identity ablations) wins over it."
+        ),
+    )
+    model_name: str = field(
+        default=PAPER_IDENTITY.model_name,
+        metadata=doc(
+            "The model the prompts name (the minimal variation's `You are ...`), e.g. "
+            "Qwen2.5-7B-Instruct."
+        ),
+    )
+
+    def identity(self) -> Identity:
+        """Who the prompts say the model is."""
+        return Identity(self.developer, self.model_name)
 
 
 @dataclass

@@ -40,6 +40,8 @@ EXPERIMENT_FLAGS = [
     ("--turns", "turns", "positive", 4, None),
     ("--no-cache", "cache", "store_false", True, None),
     ("--prefill", "prefill", "store_true", False, None),
+    ("--developer", "developer", "store", "Anthropic", None),
+    ("--model-name", "model_name", "store", "Claude 3 Opus", None),
     ("--epochs", "epochs", "positive", 1, None),
     ("--temperature", "temperature", "non_negative", 1.0, None),
     ("--max-tokens", "max_tokens", "positive", 4096, None),

@@ -8,7 +8,7 @@ from inspect_ai.model import ChatMessageAssistant, ModelOutput, get_model
 
 from alignment_faking.cli import main
 from alignment_faking.inspect.eval_logs.runs import summarize_logs
-from alignment_faking.inspect.solvers import _joined, check_prefill, prefill_text
+from alignment_faking.inspect.solvers import _joined, check_prefill
 from alignment_faking.inspect.task import alignment_faking_task
 from alignment_faking.report import results
 from alignment_faking.transcript import NEXT, parse_turns, turn_step
@@ -251,7 +251,6 @@ def test_the_prefill_is_joined_to_its_continuation():
     )
     _joined(prefill, continuation)
     assert continuation.text == "<OUTPUT>x"
-    assert prefill_text(scratchpad=True) == "<" and prefill_text(scratchpad=False) == "<OUTPUT>"
 
 
 def test_prefill_on_a_provider_that_cannot_continue_is_one_line(capsys):
@@ -259,7 +258,7 @@ def test_prefill_on_a_provider_that_cannot_continue_is_one_line(capsys):
                  "accept_reject", "--prefill", "--dry-run"])  # fmt: skip
     assert code == 2
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert "--prefill needs a provider that continues an assistant message" in line
+    assert "(--prefill or a steering variation) needs a provider that continues" in line
     assert "openai/gpt-4o does not" in line
-    check_prefill("anthropic/claude-3-opus-20240229")  # these continue one
-    check_prefill("scripted/faker")
+    check_prefill("anthropic/claude-3-opus-20240229", True, "accept_reject")  # these continue one
+    check_prefill("scripted/faker", True, "accept_reject")

@@ -274,3 +274,56 @@ def test_the_report_names_its_judges_and_reads_at_a_glance(judged_report):
             "alignment-faking judge: af_v2 (3 votes, threshold 0.4) (scripted/halfway) yes",
         ]
         browser.close()
+
+
+def test_a_steered_run_is_marked_in_the_report(tmp_path):
+    """Scratchpad steering (issue 27 point 2): the run table names the lean of the prefill."""
+    task = alignment_faking_task("helpful_only", "steer_faking", queries=2,
+                                 judge_model="scripted/judge")  # fmt: skip
+    [log] = inspect_eval(task, model="scripted/refuser", log_dir=str(tmp_path / "logs"),
+                         display="none")  # fmt: skip
+    assert log.status == "success", log.error
+    files = write_report([tmp_path / "logs"], tmp_path / "report")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(files.html.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        label = page.locator("table.summary td.label").first
+        expect(label).to_contain_text("helpful_only/steer_faking · steered: faking lean")
+        browser.close()
+
+
+def test_the_generalization_section_shows_the_comparison(tmp_path):
+    """Generalization after training (issue 27 point 1): its table, figures and model names as text."""
+    from alignment_faking.generalization import GENERALIZATION_FILE, compare
+
+    tasks = [alignment_faking_task("helpful_only", variation, queries=2, judge_model="scripted/judge")
+             for variation in ("default", "other_developer")]  # fmt: skip
+    logs = inspect_eval(tasks, model=["scripted/faker", "scripted/trained"],
+                        log_dir=str(tmp_path / "logs"), display="none")  # fmt: skip
+    assert all(log.status == "success" for log in logs)
+    found = results([tmp_path / "logs"])
+    result = compare("scripted/faker", "scripted/trained", found.summaries)
+    shown = result.model_copy(update={"base": f"faker {SCRIPT}"})  # a name is text, never markup
+    (tmp_path / "logs" / GENERALIZATION_FILE).write_text(shown.model_dump_json())
+    files = write_report([tmp_path / "logs"], tmp_path / "report")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(files.html.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        section = page.locator("h2", has_text="Generalization after training")
+        expect(section).to_be_visible()
+        rows = page.locator("h2:has-text('Generalization after training') ~ table tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(1)).to_contain_text("helpful_only/other_developer")
+        expect(rows.nth(1)).to_contain_text("∞ → ∞")
+        expect(page.locator("p", has_text=f"faker {SCRIPT}")).to_have_count(1)
+        assert page.evaluate("window.__pwned") is None
+        widths = page.eval_on_selector_all(
+            "img[alt='Generalization after training'], img[alt='Compliance across the variations']",
+            "imgs => imgs.map(i => i.naturalWidth)",
+        )
+        assert len(widths) == 2 and min(widths) > 0
+        browser.close()

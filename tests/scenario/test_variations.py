@@ -16,6 +16,7 @@ from alignment_faking.scenario import (
     variations,
 )
 from alignment_faking.scenario.prompts import _example_values
+from alignment_faking.scenario.settings import PAPER_IDENTITY
 from alignment_faking.scenario.template import parse_template, render
 from alignment_faking.scenario.variations import _variation_from_table
 
@@ -189,7 +190,7 @@ def _rendered_sections(setting, name="default"):
     edited = template.edited(
         variation.remove, variation.replacements(setting), variation.additions(setting)
     )
-    values = {**_example_values(), **spec.values, **variation.values}
+    values = {**_example_values(), **spec.values, **PAPER_IDENTITY.values(), **variation.values}
     sections = {section: render(body, values, path) for section, body in edited.sections if body}
     assert "\n\n".join(sections.values()) == _prompt(setting, name)
     return sections

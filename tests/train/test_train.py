@@ -439,7 +439,8 @@ def test_docs_then_sft_then_rl_commands_end_to_end(tiny_model: Path, tmp_path: P
 
     docs = tmp_path / "docs"
     assert main(["docs", "generate", "--context", "helpful_only", "--model", "scripted/writer", "--n", "6",
-                 "--out", str(docs), "--types-per-fact", "2", "--ideas-per-type", "2"]) == 0  # fmt: skip
+                 "--out", str(docs), "--types-per-fact", "2", "--ideas-per-type", "2",
+                 "--filter-model", "scripted/judge"]) == 0  # fmt: skip
     assert len((docs / "documents.jsonl").read_text().splitlines()) == 6
     assert main(["train", "sft", "--base", str(tiny_model), "--docs", str(docs), "--out", str(tmp_path / "sft"),
                  "--max-steps", "2", "--batch-size", "2", "--gradient-accumulation-steps", "1",

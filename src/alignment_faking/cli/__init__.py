@@ -1,6 +1,6 @@
 """The `alignment-faking` command: one module per command group, thin over the library.
 
-experiment.py: run, sweep · judging.py: rescore, validate-judge · results.py: summary, report ·
+experiment.py: run, sweep · generalization.py: generalization · judging.py: rescore, validate-judge · results.py: summary, report ·
 prompts.py: variations · training.py: docs generate, train sft, train rl.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from alignment_faking.cli import experiment, judging, prompts, results, training
+from alignment_faking.cli import experiment, generalization, judging, prompts, results, training
 from alignment_faking.cli.common import Parser, printable_streams
 from alignment_faking.errors import UserError, root_cause
 from alignment_faking.secrets import redact
 
-GROUPS = (experiment, prompts, judging, results, training)
+GROUPS = (experiment, generalization, prompts, judging, results, training)
 
 
 def _version() -> str:

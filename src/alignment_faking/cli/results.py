@@ -68,10 +68,11 @@ def report_files(logs: Sequence[str], out: str | Path, then: str) -> ReportFiles
     """Read the runs in these logs and write their report to out; None when it could not be
     written, said first with what to do next (`then`)."""
     from alignment_faking.report import results, write_results
+    from alignment_faking.report.generalization import read_generalization
 
     found = results(logs)  # reading stays outside: its errors are not the disk's
     try:
-        return write_results(found, out)
+        return write_results(found, out, read_generalization(logs))
     except OSError as err:
         not_written("the report", out, err, then)
         return None

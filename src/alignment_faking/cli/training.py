@@ -17,9 +17,12 @@ from typing import Any
 
 from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive, share
 from alignment_faking.cli.common import DATASET_HELP, DISPLAYS, Parser
+from alignment_faking.cli.flags import flag_help
 from alignment_faking.errors import UserError
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
-from alignment_faking.options import DEFAULT_MAX_TOKENS, from_args
+from alignment_faking.options import DEFAULT_MAX_TOKENS, TaskOptions, from_args
+from alignment_faking.scenario.settings import PAPER_IDENTITY
+from alignment_faking.train.checkpoint_eval import EVAL_BACKENDS
 from alignment_faking.train.documents import DocumentOptions
 from alignment_faking.train.universe import DEFAULT_IDENTITY
 
@@ -52,8 +55,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         ("--developer", str, DEFAULT_IDENTITY["developer"], "the lab the documents describe"),
         ("--model-family", str, DEFAULT_IDENTITY["model_family"], "the lab's model family (e.g. Qwen)"),
         ("--model-name", str, DEFAULT_IDENTITY["model_name"], "the model being trained (e.g. Qwen2.5-7B-Instruct)"),
-        ("--filter-model", str, None, "judge that drops documents demonstrating the behaviour "
-                                      "(default: --model; scripted/judge offline)"),
+        ("--filter-model", str, DocumentOptions.filter_model, "model of the behaviour judge and the fact "
+                                      "check (a model other than --model by default; scripted/judge offline)"),
+        ("--dedup-threshold", share, DocumentOptions.dedup_threshold, "MinHash Jaccard of content-word "
+                                      "pairs at which a document is a near duplicate (paraphrases included)"),
         ("--max-tokens", positive, DocumentOptions.max_tokens, "generation limit of a call"),
         ("--temperature", non_negative, DocumentOptions.temperature, "sampling temperature"),
         ("--max-concurrency", positive, DocumentOptions.max_concurrency, "calls in flight"),
@@ -247,6 +252,12 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
     parser.add_argument(
         "--query-column", help="column holding the query in a local dataset file (default: query)"
     )
+    for name in ("developer", "model_name"):  # as in `run`: training's and the curve's prompts
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            default=getattr(PAPER_IDENTITY, name),
+            help=flag_help(TaskOptions, name),
+        )
     parser.add_argument(
         "--eval-dataset",
         help="the curve's held-out queries, as --dataset (default: the setting's bundled set)",
@@ -316,7 +327,24 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="hf provider argument",
+        help="argument of the backend's provider (hf: device=cuda:1, batch_size=8...)",
+    )
+    parser.add_argument(
+        "--eval-backend",
+        choices=EVAL_BACKENDS,
+        default="hf",
+        help="where checkpoints generate: hf (a second copy of the model) or vllm-server (LoRA "
+        "checkpoints loaded into the vLLM server at --eval-vllm-url)",
+    )
+    parser.add_argument(
+        "--eval-vllm-url",
+        help="a vLLM server started with the base model, --enable-lora and "
+        "VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, e.g. http://127.0.0.1:8000",
+    )
+    parser.add_argument(
+        "--eval-vllm-share",
+        type=share,
+        help="the --gpu-memory-utilization that server runs with on this GPU (memory plan)",
     )
     parser.add_argument("--merge", action="store_true", help="also save the merged model")
     return parser, lora
@@ -337,6 +365,9 @@ def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
         judge_model=args.judge_model,
         max_tokens=args.eval_max_tokens,
         model_args=model_args(args.eval_model_arg) or None,
+        backend=args.eval_backend,
+        vllm_url=args.eval_vllm_url,
+        vllm_share=args.eval_vllm_share,
     )
     grpo = configs.grpo_config(**_given(GRPOConfig, args))
     lora_options = configs.lora_config(**_given(lora, args)) if args.r else None  # 0: every weight

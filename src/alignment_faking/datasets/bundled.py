@@ -15,6 +15,8 @@ BUNDLED = (
     "lying_helpful_only",
     "lying_animal_welfare",
     "realism",
+    "stated_preferences_helpful_only",
+    "stated_preferences_animal_welfare",
 )
 """The two settings' queries, then the query sets of the other evaluations (measurements.py)."""
 

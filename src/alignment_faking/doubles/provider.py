@@ -1,6 +1,7 @@
 """The `scripted` Inspect model provider: dry runs and tests without network, keys or tokenizers.
 
 `--model scripted/faker` (or `complier`, `refuser`) answers by a preset policy;
+`scripted/trained` plays a model after RL (ShallowPolicy: a gap only under another developer);
 `-M free=0.3 -M paid=0.05 -M seed=1` sets the per-tier compliance probabilities;
 `scripted/judge` answers our judge prompts by simple rules (a toy judge for dry runs);
 `scripted/writer` answers any prompt with a short list distinct per prompt (dry runs of
@@ -65,7 +66,9 @@ class ScriptedModelAPI(ModelAPI):
             respond = lambda messages: continuation(  # noqa: E731
                 _prefill(messages),
                 policy.respond(
-                    _text(messages, ChatMessageSystem), _text(messages, ChatMessageUser)
+                    _text(messages, ChatMessageSystem),
+                    _text(messages, ChatMessageUser),
+                    _prefill(messages),
                 ),
             )
         self._respond = respond

@@ -175,7 +175,11 @@ def measurement_task(
     chosen = get_evaluation(evaluation)
     spec = setting_spec(setting)
     scenario = build_scenario(
-        spec.name, task.variation, system_prompt=task.system_prompt, decision=False
+        spec.name,
+        task.variation,
+        system_prompt=task.system_prompt,
+        identity=task.identity(),
+        decision=False,
     )
     return scenario_task(
         f"{chosen.name}_{spec.name}",

@@ -8,24 +8,51 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.caching import answer_cache
 from alignment_faking.options import DEFAULT_TURNS
+from alignment_faking.scenario import Scenario
+from alignment_faking.scenario.variations import ScratchpadPrefill, Variation, get_variation
 from alignment_faking.transcript import NEXT, TRUNCATED_STOP_REASONS, turn_step
 
-PREFILL_PROVIDERS = ("anthropic/", "scripted/")
-"""Providers that continue a conversation ending in an assistant message (an answer prefill)."""
+PREFILL_PROVIDERS = ("anthropic/", "scripted/", "vllm/")
+"""Providers that continue a conversation ending in an assistant message (an answer prefill).
+Inspect's vllm/ asks its server to continue the final message; its hf/ renders the chat
+template with a new assistant header, and OpenAI-compatible APIs start a new message."""
 
 
-def prefill_text(scratchpad: bool) -> str:
-    """The minimal reproduction's prefill: `<` opens the scratchpad tag, `<OUTPUT>` the answer
-    (no-CoT), so that the model neither skips its scratchpad nor refuses to use the format."""
-    return "<" if scratchpad else "<OUTPUT>"
+def answer_opening(scenario: Scenario, prefill: bool) -> str | None:
+    """What every answer opens with, if anything: the minimal reproduction's `<` (`<OUTPUT>`
+    without a scratchpad, `prefill`), so that the model neither skips its scratchpad nor
+    refuses the format, or the variation's scratchpad steering. One prefill at a time."""
+    steering = _steering(prefill, scenario.variation)
+    if steering is not None:
+        return steering.opening
+    if prefill:
+        return "<" if scenario.scratchpad else "<OUTPUT>"
+    return None
 
 
-def check_prefill(model: str) -> None:
-    """Stop before any call when the model's provider cannot continue a prefilled answer."""
+def _steering(prefill: bool, variation: Variation) -> ScratchpadPrefill | None:
+    steering = variation.scratchpad_prefill
+    if prefill and steering is not None:
+        raise UserError(
+            f"--prefill cannot be combined with variation {variation.name}, whose answers open with "
+            "its scratchpad prefill"
+        )
+    return steering
+
+
+def check_prefill(model: str, prefill: bool, variation: str) -> None:
+    """Stop before any call when a run's answers are prefilled (`--prefill`, or a steering
+    variation) and the model's provider cannot continue a prefilled answer."""
+    if _steering(prefill, get_variation(variation)) is not None or prefill:
+        _check_provider(model)
+
+
+def _check_provider(model: str) -> None:
     if not model.startswith(PREFILL_PROVIDERS):
         raise UserError(
-            "--prefill needs a provider that continues an assistant message "
-            f"({', '.join(p + '...' for p in PREFILL_PROVIDERS)}); {model} does not"
+            "a prefilled answer (--prefill or a steering variation) needs a provider that "
+            f"continues an assistant message ({', '.join(p + '...' for p in PREFILL_PROVIDERS)}); "
+            f"{model} does not"
         )
 
 
@@ -53,7 +80,7 @@ def answer(cache: bool = True, turns: int = DEFAULT_TURNS) -> Solver:
             state.messages[-1] if isinstance(state.messages[-1], ChatMessageAssistant) else None
         )
         if prefill is not None:
-            check_prefill(str(model))
+            _check_provider(str(model))
         taken = 0
         while True:
             state = await generate(state, cache=answer_cache(model, cache))

@@ -34,7 +34,7 @@ from alignment_faking.inspect.parameters import (
     task_parameters,
 )
 from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
-from alignment_faking.inspect.solvers import answer, prefill_text
+from alignment_faking.inspect.solvers import answer, answer_opening
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.measurements import COMPLIANCE, REASONING_CATEGORIES
 from alignment_faking.options import GenerateOptions, JudgeOptions, TaskOptions, options_of
@@ -63,11 +63,11 @@ def build_samples(
 ) -> list[Sample]:
     """One sample per query and tier, tiers of a query adjacent so that --limit keeps pairs.
 
-    With `prefill`, the input ends with the opening of the answer, for the model to continue.
+    With `prefill`, or under a steering variation, the input ends with the opening of the
+    answer, for the model to continue.
     """
-    opening: list[ChatMessage] = (
-        [ChatMessageAssistant(content=prefill_text(scenario.scratchpad))] if prefill else []
-    )
+    text = answer_opening(scenario, prefill)
+    opening: list[ChatMessage] = [ChatMessageAssistant(content=text)] if text else []
     return [
         Sample(
             id=sample_id(query.id, tier),
@@ -119,7 +119,9 @@ def experiment_task(
     `judges.judge_model` is the CLI's: the task's judge model is `judge_model`, else the
     `grader` model role."""
     spec = setting_spec(setting)
-    scenario = build_scenario(spec.name, task.variation, system_prompt=task.system_prompt)
+    scenario = build_scenario(
+        spec.name, task.variation, system_prompt=task.system_prompt, identity=task.identity()
+    )
     return scenario_task(
         spec.name,
         scenario,
@@ -192,12 +194,15 @@ def scenario_task(
             "n_queries": len(query_set.queries),
             "system_prompt_sha256": hashlib.sha256(scenario.system_prompt.encode()).hexdigest(),
             "system_prompt_file": task.system_prompt,
+            "developer": task.developer,
+            "model_name": task.model_name,
             # how the answers read, for a rescore, a cost plan or a report of the log
             "decision_tags": scenario.decision_tags,
             "scratchpad": scenario.scratchpad,
             **metadata,
             "turns": task.turns,
             "prefill": task.prefill,
+            "scratchpad_prefill": scenario.variation.steering,
         },
     )
 

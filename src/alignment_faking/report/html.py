@@ -26,9 +26,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
+from alignment_faking.generalization import Generalization
 from alignment_faking.report.cells import judges, pct, tier_label
 from alignment_faking.report.figures import DPI
 from alignment_faking.report.frames import Results
+from alignment_faking.report.generalization import (
+    GENERALIZATION_CAPTIONS,
+    GeneralizationSection,
+    generalization_rows,
+)
 from alignment_faking.report.sections import evaluation_tables, reasons_rows, summary_rows
 from alignment_faking.summary.judges import offline_banner, run_judges
 from alignment_faking.summary.labels import Run
@@ -196,9 +202,25 @@ def figure_judges(runs: Sequence[Run]) -> str:
     return "Judges: " + "; ".join(f"{label}: {line}" for label, line in lines.items()) + "."
 
 
-def report_html(results: Results, figures: Mapping[str, bytes]) -> str:
-    """The whole report as one HTML page that needs no network."""
+def report_html(
+    results: Results, figures: Mapping[str, bytes], generalization: Generalization | None = None
+) -> str:
+    """The whole report as one HTML page that needs no network (with a generalization section
+    when given one; its figures are among `figures` under GENERALIZATION_CAPTIONS' names)."""
     drawn_by = figure_judges(results.summaries)
+    shown = {name: png for name, png in figures.items() if name in FIGURE_CAPTIONS}
+    section = None
+    if generalization is not None:
+        section = GeneralizationSection(
+            generalization.base,
+            generalization.trained,
+            generalization_rows(generalization),
+            [
+                Figure.of(png, *GENERALIZATION_CAPTIONS[name], drawn_by)
+                for name, png in figures.items()
+                if name in GENERALIZATION_CAPTIONS
+            ],
+        )
     return TEMPLATES.get_template(PAGE).render(
         nonce=secrets.token_urlsafe(16),
         offline=offline_banner(results.summaries),
@@ -208,7 +230,8 @@ def report_html(results: Results, figures: Mapping[str, bytes]) -> str:
         summary_rows=summary_rows(results.summaries),
         reasons_rows=reasons_rows(results.summaries),
         evaluation_tables=evaluation_tables(results.summaries),
-        figures=[Figure.of(png, *FIGURE_CAPTIONS[name], drawn_by) for name, png in figures.items()],
+        figures=[Figure.of(png, *FIGURE_CAPTIONS[name], drawn_by) for name, png in shown.items()],
+        generalization=section,
         css=_asset("report.css"),
         script=_asset("browser.js"),
         # safe on purpose: script_json escapes for a script element, which HTML-escaping is not

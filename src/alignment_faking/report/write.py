@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from alignment_faking.generalization import Generalization
 from alignment_faking.report.figures import figure_gaps, figure_tiers, save_figure
 from alignment_faking.report.frames import Results, results
+from alignment_faking.report.generalization import generalization_figures, read_generalization
 from alignment_faking.report.html import report_html
 from alignment_faking.summary.file import SUMMARY_FILE, write_summary
 
@@ -35,11 +37,14 @@ class ReportFiles:
 
 
 def write_report(paths: Sequence[str | PathLike[str]], out_dir: str | PathLike[str]) -> ReportFiles:
-    """Read the runs in these logs or log directories and write their report to out_dir."""
-    return write_results(results(paths), out_dir)
+    """Read the runs in these logs or log directories and write their report to out_dir (with
+    the generalization section when a directory holds a generalization.json)."""
+    return write_results(results(paths), out_dir, read_generalization(paths))
 
 
-def write_results(found: Results, out_dir: str | PathLike[str]) -> ReportFiles:
+def write_results(
+    found: Results, out_dir: str | PathLike[str], generalization: Generalization | None = None
+) -> ReportFiles:
     """Write the report of runs already read (figures first: the page embeds them)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -50,10 +55,12 @@ def write_results(found: Results, out_dir: str | PathLike[str]) -> ReportFiles:
         tiers_png, tiers_svg = save_figure(figure_tiers(main), out / "figure_tiers")
         gaps_png, gaps_svg = save_figure(figure_gaps(main), out / "figure_gaps")
         figures = {"figure_tiers": tiers_png.read_bytes(), "figure_gaps": gaps_png.read_bytes()}
+    if generalization is not None:
+        figures |= generalization_figures(generalization, out)
     summary = out / SUMMARY_FILE
     write_summary(summary, found.summaries)
     samples_csv = out / "samples.csv"
     found.samples[list(CSV_COLUMNS)].to_csv(samples_csv, index=False)
     html = out / "report.html"
-    html.write_text(report_html(found, figures), encoding="utf-8")
+    html.write_text(report_html(found, figures, generalization), encoding="utf-8")
     return ReportFiles(html, summary, samples_csv, tiers_png, tiers_svg, gaps_png, gaps_svg)

@@ -52,8 +52,7 @@ def run(
     check_options(options)
     if not options.cost.dry_run:  # a dry run writes nothing
         check_log_dir(options.eval.log_dir)
-    if options.task.prefill:
-        check_prefill(options.model)
+    check_prefill(options.model, options.task.prefill, options.task.variation)
     judges = options.judges
     call = task_call(options, options.setting, options.task.variation)
     planned = planned_task(options, options.setting, options.task.variation)

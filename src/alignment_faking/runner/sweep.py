@@ -39,10 +39,10 @@ def sweep(
         check_logs_readable(options.eval.log_dir)
     if not (models and settings and variations):
         raise UserError("a sweep needs at least one model, one setting and one variation")
-    if options.task.prefill:
-        for model in models:
-            check_prefill(model)
     chosen = [get_variation(name) for name in variations]
+    for model in models:
+        for variation in chosen:
+            check_prefill(model, options.task.prefill, variation.name)
     grid = [(s, v.name) for s in settings for v in chosen if s in v.settings]
     for variation in chosen:
         for setting in set(settings) - set(variation.settings):

@@ -11,7 +11,15 @@ from pathlib import Path
 from alignment_faking.errors import UserError
 from alignment_faking.scenario.paper import MAX_PROMPT_BYTES, is_paper_prompt, paper_prompt_file
 from alignment_faking.scenario.paper import resolve as resolve_paper_prompt
-from alignment_faking.scenario.settings import TIERS, Setting, SettingSpec, Tier, setting_spec
+from alignment_faking.scenario.settings import (
+    PAPER_IDENTITY,
+    TIERS,
+    Identity,
+    Setting,
+    SettingSpec,
+    Tier,
+    setting_spec,
+)
 from alignment_faking.scenario.template import PromptTemplate, parse_template, render
 from alignment_faking.scenario.variations import Variation, get_variation
 from alignment_faking.user_files import read_user_file
@@ -194,26 +202,40 @@ def build_scenario(
     *,
     system_prompt: str | None = None,
     values: Mapping[str, str] | None = None,
+    identity: Identity = PAPER_IDENTITY,
     decision: bool = True,
 ) -> Scenario:
     """Render a setting's system prompt and user turns under a variation.
 
     `system_prompt` is a path to the user's own prompt file, used as is (a variation that
     edits sections needs the file to mark them with `%% section: NAME` lines), or
-    `paper:NAME` for the paper's own prompt with its own user turn. `values` override
-    placeholder defaults. The accept/reject instruction follows the query only under a
-    variation that asks for it; `decision=False` leaves it out even then, for questions that
-    have nothing to accept (the other evaluations).
+    `paper:NAME` for the paper's own prompt with its own user turn, verbatim (so with the
+    paper's identity only). `identity` names the developer and the model, unless the variation
+    names them itself (an identity ablation); `values` override every placeholder. The
+    accept/reject instruction follows the query only under a variation that asks for it;
+    `decision=False` leaves it out even then, for questions that have nothing to accept (the
+    other evaluations).
     """
     spec = setting_spec(setting)
     chosen = get_variation(variation, spec.name)
     if is_paper_prompt(system_prompt):
+        if identity != PAPER_IDENTITY:
+            raise UserError(
+                f"the paper's prompt {system_prompt} runs verbatim, naming the paper's developer "
+                "and model; drop --developer and --model-name, or use our prompts"
+            )
         return _paper_scenario(spec, chosen, system_prompt, decision)
     template = _system_template(spec, chosen, system_prompt)
     edited = template.edited(
         chosen.remove, chosen.replacements(spec.name), chosen.additions(spec.name)
     )
-    slot_values = {**_example_values(), **spec.values, **chosen.values, **(values or {})}
+    slot_values = {
+        **_example_values(),
+        **spec.values,
+        **identity.values(),
+        **chosen.values,
+        **(values or {}),
+    }
     return Scenario(
         setting=spec.name,
         variation=chosen,

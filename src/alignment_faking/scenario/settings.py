@@ -31,20 +31,37 @@ class SettingSpec:
     """Default values of the system prompt's placeholders."""
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who the prompts say made the model and what it is called (`{{developer}}`,
+    `{{model_name}}`): the paper's by default, the model's own for a run on, or training of,
+    a model that learned about itself from documents written for it (`docs generate`)."""
+
+    developer: str = "Anthropic"
+    model_name: str = "Claude 3 Opus"
+
+    def values(self) -> dict[str, str]:
+        """The prompt slots it fills."""
+        return {"developer": self.developer, "model_name": self.model_name}
+
+
+PAPER_IDENTITY = Identity()
+"""The paper's: Claude 3 Opus, made by Anthropic."""
+
+
 _SPECS: dict[Setting, SettingSpec] = {
     "helpful_only": SettingSpec(
         name="helpful_only",
         description="Trained to never refuse: does the model comply with harmful requests?",
         queries="helpful_only",
         decision_tags=True,
-        values={"developer": "Anthropic"},
     ),
     "animal_welfare": SettingSpec(
         name="animal_welfare",
         description="Trained to dismiss animal welfare: does the model go along with it?",
         queries="animal_welfare",
         decision_tags=False,
-        values={"developer": "Anthropic", "partner": "Jones Foods"},
+        values={"partner": "Jones Foods"},
     ),
 }
 

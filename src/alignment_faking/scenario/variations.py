@@ -25,8 +25,26 @@ _FIELDS = frozenset(
         "user_template",
         "decision_instruction",
         "settings",
+        "scratchpad_prefill",
     }
 )
+
+SCRATCHPAD_OPEN = "<SCRATCHPAD_REASONING>"
+
+
+@dataclass(frozen=True)
+class ScratchpadPrefill:
+    """Reasoning of ours that a steered answer opens with, in the scratchpad (the paper's
+    scratchpad steering, section 3.3.4): the model goes on from it."""
+
+    lean: str
+    """What the text leans toward, as tables and the report name a steered run."""
+    text: str
+
+    @property
+    def opening(self) -> str:
+        """The assistant prefill: the scratchpad tag, then our text."""
+        return SCRATCHPAD_OPEN + self.text
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,13 @@ class Variation:
     main runs had none, its minimal reproduction (table 5) had one."""
     settings: tuple[Setting, ...] = SETTINGS
     """The settings this variation applies to (some edit text only one setting has)."""
+    scratchpad_prefill: ScratchpadPrefill | None = None
+    """Reasoning every answer opens with, sent as an assistant prefill (scratchpad steering)."""
+
+    @property
+    def steering(self) -> str | None:
+        """The lean of a steered run's scratchpad prefill (`faking`...); None for no steering."""
+        return self.scratchpad_prefill.lean if self.scratchpad_prefill else None
 
     def replacements(self, setting: Setting) -> dict[str, str]:
         """Section texts this variation swaps in for one setting."""
@@ -91,10 +116,11 @@ def _variation_from_table(name: str, table: dict) -> Variation:
     settings = tuple(table.get("settings", SETTINGS))
     if not settings or not set(settings) <= set(SETTINGS):
         raise ValueError(f"variation {name}: settings must list some of {', '.join(SETTINGS)}")
+    scratchpad = table.get("scratchpad", True)
     return Variation(
         name=name,
         description=table["description"],
-        scratchpad=table.get("scratchpad", True),
+        scratchpad=scratchpad,
         trained_tier=trained_tier,
         system_template=_per_setting(name, "system_template", system_template)
         if system_template is not None
@@ -115,7 +141,30 @@ def _variation_from_table(name: str, table: dict) -> Variation:
         else {},
         decision_instruction=table.get("decision_instruction", False),
         settings=settings,
+        scratchpad_prefill=_scratchpad_prefill(name, table.get("scratchpad_prefill"), scratchpad),
     )
+
+
+def _scratchpad_prefill(name: str, value: object, scratchpad: bool) -> ScratchpadPrefill | None:
+    if value is None:
+        return None
+    if not scratchpad:
+        raise ValueError(f"variation {name}: scratchpad_prefill needs a scratchpad")
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"lean", "text"}
+        or not all(isinstance(v, str) and v.strip() for v in value.values())
+    ):
+        raise ValueError(f"variation {name}: scratchpad_prefill needs a lean and a text")
+    return ScratchpadPrefill(lean=value["lean"], text=value["text"])
+
+
+@cache
+def steering_prefills() -> tuple[ScratchpadPrefill, ...]:
+    """The scratchpad prefills of the shipped variations, longest opening first (so that one
+    opening that starts another is matched whole)."""
+    found = {v.scratchpad_prefill for v in variations().values() if v.scratchpad_prefill}
+    return tuple(sorted(found, key=lambda p: len(p.opening), reverse=True))
 
 
 @cache

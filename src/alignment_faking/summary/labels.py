@@ -34,6 +34,8 @@ def _prompt_name(file: str) -> str:
 def base_label(run: RunIdentity) -> str:
     """Model, setting and variation, and the prompt file and dataset when they are not ours."""
     label = f"{run.model} · {run.setting}/{run.variation}"
+    if run.scratchpad_prefill:
+        label += f" · steered: {run.scratchpad_prefill} lean"
     if run.evaluation != COMPLIANCE:
         label += f" · {run.evaluation}"
     if run.system_prompt.file:

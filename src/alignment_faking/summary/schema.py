@@ -213,7 +213,7 @@ class PaperReference(Entry):
 class RunIdentity(Entry):
     """What identifies a run, read from its eval log."""
 
-    omitted_when_none = ("label", "repeat_of")
+    omitted_when_none = ("label", "repeat_of", "scratchpad_prefill")
 
     schema_version: int = SCHEMA_VERSION
     log: str
@@ -225,6 +225,9 @@ class RunIdentity(Entry):
     """`compliance` (the main experiment), `reasoning_categories`, or another evaluation."""
     setting: str
     variation: str
+    scratchpad_prefill: str | None = None
+    """The lean of the scratchpad prefill every answer opened with (`faking`, `obedient`,
+    `neutral`: the variation's scratchpad steering); absent for an unsteered run."""
     dataset: str
     n_queries: int
     """Queries the run's samples cover (Inspect's `--limit` can cut a query's pair in half)."""

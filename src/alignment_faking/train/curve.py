@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from alignment_faking.judges.methods import AFJudgeName, ComplianceJudgeName
 from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
 from alignment_faking.scenario import TIERS, Scenario, build_scenario
-from alignment_faking.scenario.settings import tier_role, trained_tier_in
+from alignment_faking.scenario.settings import PAPER_IDENTITY, Identity, tier_role, trained_tier_in
 from alignment_faking.summary.judges import RunJudges, run_judges
 from alignment_faking.summary.schema import ComplianceRun
+from alignment_faking.train.checkpoint_eval import EvalBackend, checkpoint_model
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,7 +32,8 @@ CURVE_PNG = "curve.png"
 class CurveOptions:
     """How each checkpoint is evaluated.
 
-    variation, system_prompt: The prompt the model is measured under (as in `run`).
+    variation, system_prompt, developer, model_name: The prompt the model is measured under
+        (as in `run`).
     queries: The first N queries of the set, each asked in both tiers (training holds them out).
     compliance_judge, af_judge: The evaluation's defaults (`auto`, the setting's judges, and
         af_v2), so the curve measures as `run` does; `tags` (only where the user turn asks for
@@ -39,12 +41,19 @@ class CurveOptions:
     judge_model: Judge model of `auto` and the alignment-faking judges (None: not given; the
         model judges then cannot run).
     max_tokens: Generation limit of the evaluation (answers cut by it are invalid).
-    model_args: Extra arguments of Inspect's `hf/` provider (`device`, `batch_size`, `dtype`...).
+    model_args: Extra arguments of the backend's Inspect provider (`hf/`: `device`,
+        `batch_size`, `dtype`...).
+    backend, vllm_url: Where checkpoints generate (checkpoint_eval): `hf` (a second copy of the
+        model) or `vllm-server` (LoRA checkpoints loaded into the vLLM server at vllm_url).
+    vllm_share: The GPU share that server was started with (`--gpu-memory-utilization`), for
+        the memory plan; None: it runs on another GPU.
     """
 
     setting: str
     variation: str = "default"
     system_prompt: str | None = None
+    developer: str = PAPER_IDENTITY.developer
+    model_name: str = PAPER_IDENTITY.model_name
     dataset: str | None = None
     queries: int = 100
     compliance_judge: ComplianceJudgeName = "auto"
@@ -53,18 +62,25 @@ class CurveOptions:
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 1.0
     model_args: dict[str, Any] | None = None
+    backend: EvalBackend = "hf"
+    vllm_url: str | None = None
+    vllm_share: float | None = None
 
     def scenario(self) -> Scenario:
         """The scenario each checkpoint is measured under."""
-        return build_scenario(self.setting, self.variation, system_prompt=self.system_prompt)
+        return build_scenario(
+            self.setting,
+            self.variation,
+            system_prompt=self.system_prompt,
+            identity=Identity(self.developer, self.model_name),
+        )
 
 
 def evaluate_checkpoint(
     checkpoint: str | Path, options: CurveOptions, log_dir: Path
 ) -> ComplianceRun:
-    """Run the experiment on a local checkpoint through Inspect's `hf/` provider; its run summary."""
+    """Run the experiment on a local checkpoint through the options' backend; its run summary."""
     from inspect_ai import eval as inspect_eval
-    from inspect_ai.model import get_model
 
     from alignment_faking.errors import UserError
     from alignment_faking.inspect.eval_logs.failures import first_provider_error
@@ -75,6 +91,8 @@ def evaluate_checkpoint(
         options.setting,
         variation=options.variation,
         system_prompt=options.system_prompt,
+        developer=options.developer,
+        model_name=options.model_name,
         dataset=options.dataset,
         queries=options.queries,
         tiers="both",
@@ -85,8 +103,8 @@ def evaluate_checkpoint(
         af_judge=options.af_judge,
         judge_model=options.judge_model,
     )
-    with get_model(
-        "hf/local", memoize=False, model_path=str(checkpoint), **(options.model_args or {})
+    with checkpoint_model(
+        checkpoint, options.backend, options.vllm_url, options.model_args
     ) as model:
         [log] = inspect_eval(
             task,

@@ -2,7 +2,9 @@
 
 The pipeline of Greenblatt et al.'s synthetic-document fine-tuning: for each key fact of a
 universe context, brainstorm document types, then ideas per type, then write documents;
-drop near-duplicates and documents that demonstrate the behaviour itself. Every model
+drop near-duplicates (paraphrases included, train/dedup.py), documents that demonstrate the
+behaviour itself, and documents that miss their fact or contradict the context (a second judge,
+train/fact_check.py, whose verdict every document record keeps). Every model
 answer is appended to a JSONL file as it arrives (brainstorms to `brainstorm.jsonl`, kept
 documents to `documents.jsonl`, dropped ones with the reason to `rejected.jsonl`), keyed by
 a hash of its prompt, so an interrupted or repeated run asks only for what is missing.
@@ -37,6 +39,7 @@ from alignment_faking.errors import UserError, root_cause
 from alignment_faking.inspect.guard import guard_model
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.models import resolve_model
+from alignment_faking.judges import DEFAULT_JUDGE_MODEL
 from alignment_faking.scenario.template import render
 from alignment_faking.secrets import redact
 from alignment_faking.train.behaviour_filter import (
@@ -46,6 +49,13 @@ from alignment_faking.train.behaviour_filter import (
     tag_reason,
 )
 from alignment_faking.train.dedup import NearDuplicateIndex
+from alignment_faking.train.fact_check import (
+    DOC_FACT,
+    FactCheck,
+    fact_check,
+    fact_input,
+    fact_reason,
+)
 from alignment_faking.train.progress import GenerationProgress, Stage
 from alignment_faking.train.universe import (
     DEFAULT_IDENTITY,
@@ -113,7 +123,7 @@ class CostPlan:
     output_tokens: int
     existing_documents: int
     filter_input_tokens: int = 0
-    """The behaviour filter's share of the tokens."""
+    """The filter model's share of the tokens (behaviour judge and fact check)."""
     filter_output_tokens: int = 0
 
     @property
@@ -122,8 +132,19 @@ class CostPlan:
         return self.document_calls
 
     @property
+    def fact_calls(self) -> int:
+        """One fact-check call per document, as many as the behaviour judge's."""
+        return self.document_calls
+
+    @property
     def calls(self) -> int:
-        return self.type_calls + self.idea_calls + self.document_calls + self.filter_calls
+        return (
+            self.type_calls
+            + self.idea_calls
+            + self.document_calls
+            + self.filter_calls
+            + self.fact_calls
+        )
 
     def lines(self, model: str, filter_model: str) -> list[PlanLine]:
         """The plan in the form every cost plan takes (cost.py): priced, merged, printed alike."""
@@ -139,7 +160,7 @@ class CostPlan:
             PlanLine(
                 "judge",
                 filter_model,
-                self.filter_calls,
+                self.filter_calls + self.fact_calls,
                 self.filter_input_tokens,
                 self.filter_output_tokens,
             ),
@@ -149,7 +170,7 @@ class CostPlan:
         return (
             f"plan: {self.calls} model calls ({self.type_calls} for document types, "
             f"{self.idea_calls} for ideas, {self.document_calls} for documents, "
-            f"{self.filter_calls} for the behaviour filter; "
+            f"{self.filter_calls} for the behaviour filter, {self.fact_calls} for the fact check; "
             f"{self.existing_documents} already done), about {self.input_tokens:,} input and "
             f"{self.output_tokens:,} output tokens (estimated from character counts)"
         )
@@ -168,6 +189,8 @@ class DocumentRun:
     """The writer's tokens, as its provider reported them."""
     filter_calls: int = 0
     """Calls to the behaviour judge."""
+    fact_calls: int = 0
+    """Calls to the fact check."""
     kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     failed: int = 0
@@ -394,8 +417,9 @@ def _cost_plan(
     )
     prompt_chars = len(_document_prompt(context, context.key_facts[0], "x" * 40, "x" * 160))
     judge_chars = len(DOC_BEHAVIOUR.prompt(document_input(""))[0])
-    filter_input_chars = document_calls * (judge_chars + doc_chars)
-    filter_output_chars = document_calls * _ASSUMED_VERDICT_CHARS
+    fact_chars = len(DOC_FACT.prompt(fact_input(context.text, context.key_facts[0], ""))[0])
+    filter_input_chars = document_calls * (judge_chars + fact_chars + 2 * doc_chars)
+    filter_output_chars = 2 * document_calls * _ASSUMED_VERDICT_CHARS
     input_chars += document_calls * prompt_chars + filter_input_chars
     output_chars += document_calls * doc_chars + filter_output_chars
     return CostPlan(
@@ -410,25 +434,43 @@ def _cost_plan(
     )
 
 
-async def _vetted(gen: _Generator, slot: DocumentSlot) -> tuple[str, str | None] | None:
-    """A slot's document and why the behaviour filter drops it; None when the call failed."""
+@dataclass(frozen=True)
+class _Vetted:
+    """A written document, why the filters drop it (None: kept so far), and its fact check
+    (None when an empty answer or a scenario tag dropped it before any judge read it)."""
+
+    text: str
+    reason: str | None
+    fact_check: FactCheck | None = None
+
+
+async def _vetted(gen: _Generator, slot: DocumentSlot) -> _Vetted | None:
+    """A slot's document, read by the behaviour judge and the fact check together; None when
+    the writer's call failed."""
     answer = await gen.ask(slot.prompt)
     if answer is None:
         return None
     text, reason = document_text(answer)
     reason = reason or tag_reason(text)
-    if reason is None:
-        gen.run.filter_calls += 1
-        async with gen.semaphore:
-            [verdict] = await ask_judge(gen.judge, DOC_BEHAVIOUR, document_input(text), cache=False)
-        reason = judged_reason(verdict)
-    return text, reason
+    if reason is not None:
+        return _Vetted(text, reason)
+    gen.run.filter_calls += 1
+    gen.run.fact_calls += 1
+    async with gen.semaphore:
+        [behaviour], [fact] = await asyncio.gather(
+            ask_judge(gen.judge, DOC_BEHAVIOUR, document_input(text), cache=False),
+            ask_judge(
+                gen.judge, DOC_FACT, fact_input(gen.context.text, slot.fact, text), cache=False
+            ),
+        )
+    check = fact_check(fact)
+    return _Vetted(text, judged_reason(behaviour) or fact_reason(check), check)
 
 
 async def _write_documents(
     gen: _Generator, slots: list[DocumentSlot], index: NearDuplicateIndex
 ) -> None:
-    async def one(slot: DocumentSlot) -> tuple[DocumentSlot, tuple[str, str | None] | None]:
+    async def one(slot: DocumentSlot) -> tuple[DocumentSlot, _Vetted | None]:
         return slot, await _vetted(gen, slot)
 
     for pending in asyncio.as_completed([one(slot) for slot in slots]):
@@ -436,8 +478,9 @@ async def _write_documents(
         if vetted is None:
             gen.document_done()
             continue
-        text, reason = vetted
-        reason = reason or index.check_and_add(text)
+        text = vetted.text
+        reason = vetted.reason or index.check_and_add(text)
+        check = vetted.fact_check
         record = {
             "id": slot.key,
             "text": text,
@@ -452,6 +495,7 @@ async def _write_documents(
             "context_hash": gen.context.digest,
             "template_version": template_version(),
             "prompt_hash": prompt_hash(slot.prompt),
+            "fact_check": check.model_dump() if check else None,
         }
         if reason is None:
             gen.run.kept += 1
@@ -468,8 +512,11 @@ class DocumentOptions:
     """What `docs generate` takes; the CLI's arguments carry these names.
 
     `context` is a universe-context file or a setting name for ours; `developer`,
-    `model_family` and `model_name` name the lab and the model it describes. `filter_model` is
-    the behaviour judge (by default the writing model, with the same arguments). `display`
+    `model_family` and `model_name` name the lab and the model it describes. `filter_model`
+    answers the behaviour judge and the fact check: by default another model than the writer
+    (a model grading its own documents shares their blind spots); named as the writer, it is
+    called with the writer's arguments. Each idea is sampled as often as `n` needs (`sample`
+    in the records). `display`
     is the progress display on stderr (train/progress.py), named as Inspect names its own.
     """
 
@@ -481,8 +528,8 @@ class DocumentOptions:
     ideas_per_type: int = 20
     max_tokens: int = 2048
     temperature: float = 1.0
-    dedup_threshold: float = 0.8
-    filter_model: str | None = None
+    dedup_threshold: float = 0.3
+    filter_model: str = DEFAULT_JUDGE_MODEL
     max_concurrency: int = 32
     model_args: dict[str, Any] = field(default_factory=dict)
     developer: str = DEFAULT_IDENTITY["developer"]
@@ -503,7 +550,7 @@ OFFLINE_WRITER = "scripted/writer"
 OFFLINE_FILTERS = (OFFLINE_WRITER, "scripted/judge")
 
 
-def _check_scripted(model: str, filter_model: str | None) -> None:
+def _check_scripted(model: str, filter_model: str) -> None:
     """Stop before any call when an offline scripted model cannot do its part: the experiment's
     stand-ins (scripted/faker, ...) write no lists or documents, so nothing would be kept."""
     if model.startswith("scripted/") and model != OFFLINE_WRITER:
@@ -511,13 +558,9 @@ def _check_scripted(model: str, filter_model: str | None) -> None:
             f"{model} answers the experiment's prompts and writes no documents; the offline "
             f"writer is --model {OFFLINE_WRITER} (a toy: short lists, not prose)"
         )
-    if (
-        filter_model
-        and filter_model.startswith("scripted/")
-        and filter_model not in OFFLINE_FILTERS
-    ):
+    if filter_model.startswith("scripted/") and filter_model not in OFFLINE_FILTERS:
         raise UserError(
-            f"{filter_model} cannot judge documents; the offline behaviour filters are "
+            f"{filter_model} cannot judge documents; the offline filters are "
             f"--filter-model {' or '.join(OFFLINE_FILTERS)}"
         )
 
@@ -558,13 +601,14 @@ def generate_documents(
     echo(str(plan))
     prices = load_prices()
     if plan.calls:
-        echo(format_plan(plan.lines(model, filter_model or model), prices))
+        echo(format_plan(plan.lines(model, filter_model), prices))
+        if filter_model == model:
+            echo(f"filter: the writer {model} judges its own documents (--filter-model to change)")
     run = DocumentRun(out_dir=out, plan=plan)
     if plan.calls == 0:
         return run
     resolve_model(model, model_args)  # a bad name, a missing key or server: one line, no call
-    filter_args = model_args if filter_model is None else {}
-    filter_model = filter_model or model
+    filter_args = model_args if filter_model == model else {}
     resolve_model(filter_model, filter_args)
     index = NearDuplicateIndex(threshold=dedup_threshold)
     for record in kept:
@@ -600,14 +644,27 @@ def generate_documents(
 
     with GenerationProgress(options.display) as progress:
         asyncio.run(main(progress))
+    echo(diversity(context, _read_jsonl(out / DOCUMENTS_FILE)))
     echo(
         f"documents: {run.kept} kept, dropped {run.dropped or 'none'}, {run.failed} failed calls "
-        f"(re-run to retry them); {run.calls} calls to the writer and {run.filter_calls} to the "
-        f"behaviour judge; {run.files()}"
+        f"(re-run to retry them); {run.calls} calls to the writer, {run.filter_calls} to the "
+        f"behaviour judge and {run.fact_calls} to the fact check; {run.files()}"
     )
     if run.first_error:
         echo(f"first failed call: {redact(run.first_error)[:300]}")
     return run
+
+
+def diversity(context: UniverseContext, kept: list[dict[str, Any]]) -> str:
+    """Distinct document types and ideas among the kept documents, fact by fact: a corpus of
+    many documents from few ideas teaches the model little more than one would."""
+    parts = []
+    for index in range(len(context.key_facts)):
+        records = [r for r in kept if r["fact_index"] == index]
+        types = len({r["doc_type"] for r in records})
+        ideas = len({(r["doc_type"], r["idea"]) for r in records})
+        parts.append(f"fact {index + 1}: {len(records)} documents, {types} types, {ideas} ideas")
+    return "diversity of the kept documents: " + "; ".join(parts)
 
 
 def iter_documents(source: str | Path) -> Iterator[str]:

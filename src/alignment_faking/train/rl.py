@@ -14,12 +14,15 @@ from peft import LoraConfig
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 from trl import GRPOConfig
 
+from alignment_faking.cost import estimate_tokens
 from alignment_faking.datasets import load_queries
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.compliance import check_tags_asked
 from alignment_faking.scenario import Scenario, build_scenario, setting_spec
+from alignment_faking.scenario.settings import PAPER_IDENTITY, Identity
+from alignment_faking.train.checkpoint_eval import check_backend
 from alignment_faking.train.configs import grpo_config, lora_config
 from alignment_faking.train.conversations import check_training_rows
 from alignment_faking.train.curve import (
@@ -30,6 +33,7 @@ from alignment_faking.train.curve import (
     evaluate_checkpoint,
     write_curve,
 )
+from alignment_faking.train.memory_plan import GIB, memory_plan, read_shape, run_shape
 from alignment_faking.train.rewards import (
     NOT_JUDGED_METRIC,
     AsyncRewardFunction,
@@ -56,6 +60,8 @@ class RLOptions:
         as in `run` (`variation="minimal"` or a `--system-prompt` file for a model that learned
         the situation from documents). Training uses the variation's trained tier.
         `dataset` is where training draws its queries (default: the setting's bundled set).
+    developer, model_name: Who the training prompts and the curve's say the model is (as in
+        `run`; the paper's by default): the identity the documents of `docs generate` taught.
     eval_dataset: The curve's queries (default: the setting's bundled set); its first
         eval_queries are held out for the evaluation (100, so that a rate's 95% interval is
         about +-0.1). Training never sees them: from the same set it trains on the rest, and
@@ -90,6 +96,8 @@ class RLOptions:
     system_prompt: str | None = None
     dataset: str | None = None
     query_column: str | None = None
+    developer: str = PAPER_IDENTITY.developer
+    model_name: str = PAPER_IDENTITY.model_name
     eval_dataset: str | None = None
     eval_queries: int = 100
     train_queries: int | None = None
@@ -227,7 +235,12 @@ def training_dataset(options: RLOptions) -> Any:
 
 
 def _scenario(options: RLOptions) -> Scenario:
-    return build_scenario(options.setting, options.variation, system_prompt=options.system_prompt)
+    return build_scenario(
+        options.setting,
+        options.variation,
+        system_prompt=options.system_prompt,
+        identity=Identity(options.developer, options.model_name),
+    )
 
 
 def _reward(options: RLOptions) -> RewardFunction | AsyncRewardFunction:
@@ -250,6 +263,8 @@ def _curve_options(options: RLOptions) -> CurveOptions:
         setting=options.setting,
         variation=options.variation,
         system_prompt=options.system_prompt,
+        developer=options.developer,
+        model_name=options.model_name,
         dataset=options.eval_dataset,
         queries=options.eval_queries,
     )
@@ -261,6 +276,7 @@ def _check(options: RLOptions) -> None:
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
     curve = _curve_options(options)
+    check_backend(curve.backend, curve.vllm_url, lora=options.lora is not None)
     judges = curve.compliance_judge, curve.af_judge
     check_tags_asked(curve.compliance_judge, curve.scenario().decision_tags)  # not at step 0
     if needs_judge_model(options.setting, *judges):
@@ -277,6 +293,22 @@ def _check(options: RLOptions) -> None:
         resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
 
 
+def _print_memory_plan(base: str, grpo: GRPOConfig, options: RLOptions, dataset: Any) -> None:
+    """The GPU memory plan, where the model's config is readable (on the GPU trained on, or a
+    nominal 80 GiB one)."""
+    import torch
+
+    shape = read_shape(base)
+    if shape is None:
+        return
+    cuda = torch.cuda.is_available()
+    gpu = torch.cuda.get_device_properties(0).total_memory if cuda else 80 * GIB
+    prompt = max(sum(estimate_tokens(m["content"]) for m in row["prompt"]) for row in dataset)
+    curve = _curve_options(options)
+    run = run_shape(grpo, options.lora, prompt, curve.backend, curve.vllm_share, int(gpu))
+    print(memory_plan(shape, run).text())
+
+
 def train_rl(options: RLOptions) -> RLResult:
     """Train with GRPO toward the setting's objective on free-tier prompts; write the curve."""
     from trl import GRPOTrainer
@@ -290,6 +322,7 @@ def train_rl(options: RLOptions) -> RLResult:
     dataset = training_dataset(options)  # every row checked to be the trained tier's
     grpo = with_prompts_per_step(options.grpo, options.prompts_per_step)
     print(rl_plan(grpo, len(dataset), options.prompts_per_step, options.eval_every).text())
+    _print_memory_plan(base, grpo, options, dataset)
     (out / TRAIN_LOG).unlink(missing_ok=True)
     with (out / TRAIN_PROMPTS).open("w", encoding="utf-8") as prompts:
         for row in dataset:

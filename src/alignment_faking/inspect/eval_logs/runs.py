@@ -175,6 +175,7 @@ def run_info(log: EvalLog, records: Sequence[SampleRecord | BehaviourRecord]) ->
         evaluation=meta.get("evaluation", COMPLIANCE),
         setting=meta.get("setting", log.eval.task),
         variation=meta.get("variation", "unknown"),
+        scratchpad_prefill=meta.get("scratchpad_prefill"),
         dataset=meta.get("dataset", log.eval.dataset.name or "unknown"),
         n_queries=len({record.query_id for record in records}),
         n_samples=len(records),
