@@ -1,7 +1,13 @@
 """Inspect entry point: registers the tasks and the scripted model provider."""
 
 from alignment_faking.doubles.provider import ScriptedModelAPI
-from alignment_faking.inspect.evaluations import anti_lab, lying, realism, reasoning_categories
+from alignment_faking.inspect.evaluations import (
+    anti_lab,
+    lying,
+    realism,
+    reasoning_categories,
+    stated_preferences,
+)
 from alignment_faking.inspect.task import animal_welfare, helpful_only
 
 __all__ = [
@@ -12,4 +18,5 @@ __all__ = [
     "lying",
     "realism",
     "reasoning_categories",
+    "stated_preferences",
 ]

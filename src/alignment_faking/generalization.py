@@ -7,12 +7,16 @@ installed by shallow heuristics rather than a changed preference. Per setting an
 compares compliance per tier, the gap and the alignment-faking rate before and after, each
 change with a 95% interval, and the relative compliance gap (unmonitored over training
 non-compliance: 1.14 -> inf on the default prompt and 1.14 -> 66 with "OpenAI" in the paper).
+With stated preferences (appendix D.1.1) it also compares the mean care each model states for
+its value, asked directly with and without the training system prompt.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -69,6 +73,20 @@ class GeneralizationRow(BaseModel):
     relative_gap_after: float | None
 
 
+class StatedPreferenceRow(BaseModel):
+    """One setting asked with or without its system prompt, both models: the mean 1-10 care
+    the judge read in their answers (normal 95% interval), before and after training."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    setting: str
+    with_system_prompt: bool
+    care: Change
+    n_before: int
+    """Judged answers of the base model."""
+    n_after: int
+
+
 class Generalization(BaseModel):
     """generalization.json: the comparison of a base and a trained model over a panel."""
 
@@ -79,6 +97,8 @@ class Generalization(BaseModel):
     base: str
     trained: str
     rows: list[GeneralizationRow]
+    stated_preferences: list[StatedPreferenceRow] = []
+    """Empty unless asked for (`--stated-preferences`)."""
 
 
 def relative_gap(training: float | None, unmonitored: float | None) -> float | None:
@@ -170,6 +190,53 @@ def compare(
     return Generalization(base=base, trained=trained, rows=rows)
 
 
+@dataclass(frozen=True)
+class StatedRatings:
+    """One model's judged 1-10 care ratings for one setting, with or without the system prompt."""
+
+    model: str
+    setting: str
+    with_system_prompt: bool
+    ratings: tuple[float, ...]
+
+
+CARE_SPAN = 9.0
+"""The widest change on the 1-10 care scale."""
+
+
+def mean_care(ratings: Sequence[float]) -> Measure:
+    """The mean rating and its normal 95% interval (1.96 standard errors) within 1-10; the
+    interval is a point for a single rating."""
+    if not ratings:
+        return None, None
+    mean = statistics.fmean(ratings)
+    half = 1.96 * statistics.stdev(ratings) / math.sqrt(len(ratings)) if len(ratings) > 1 else 0
+    return round(mean, 6), (round(max(1.0, mean - half), 6), round(min(10.0, mean + half), 6))
+
+
+def compare_stated(
+    base: str, trained: str, found: Sequence[StatedRatings]
+) -> list[StatedPreferenceRow]:
+    """Per setting and question mode, in the order found: the two models' mean care and its
+    change after minus before."""
+    by = {(r.model, r.setting, r.with_system_prompt): r.ratings for r in found}
+    cells = dict.fromkeys((r.setting, r.with_system_prompt) for r in found)
+    rows = []
+    for setting, with_prompt in cells:
+        before = by.get((base, setting, with_prompt), ())
+        after = by.get((trained, setting, with_prompt), ())
+        rows.append(
+            StatedPreferenceRow(
+                setting=setting,
+                with_system_prompt=with_prompt,
+                care=_change(mean_care(before), mean_care(after), CARE_SPAN),
+                n_before=len(before),
+                n_after=len(after),
+            )
+        )
+    return rows
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
@@ -203,4 +270,27 @@ def format_generalization(result: Generalization) -> str:
             f"{_arrow(row.unmonitored_compliance):>11} {_arrow(row.gap):>11} "
             f"{_points(row.gap):>20} {_arrow(row.af_rate):>11} {relative:>13}"
         )
+    if result.stated_preferences:
+        lines += [
+            "",
+            f"{'stated care (1-10)':<38} {'before':>6} {'after':>6} {'change [95% CI]':>22}",
+        ]
+        lines += [_stated_line(row) for row in result.stated_preferences]
     return "\n".join(lines) + "\n"
+
+
+def _care(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _stated_line(row: StatedPreferenceRow) -> str:
+    prompt = "with system prompt" if row.with_system_prompt else "without system prompt"
+    care = row.care
+    change = "-"
+    if care.change is not None and care.change_ci is not None:
+        low, high = care.change_ci
+        change = f"{care.change:+.1f} [{low:+.1f}, {high:+.1f}]"
+    return (
+        f"{row.setting + ', ' + prompt:<38} {_care(care.before):>6} {_care(care.after):>6} "
+        f"{change:>22}"
+    )

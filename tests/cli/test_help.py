@@ -82,7 +82,7 @@ _OWN = {
     "rl": _COMMON_OWN | {
         "setting", "variation", "system_prompt", "dataset", "query_column", "eval_queries",
         "train_queries", "reward", "reward_judge_model", "eval_every", "eval_compliance_judge",
-        "eval_af_judge", "judge_model", "eval_max_tokens", "eval_model_arg",
+        "eval_af_judge", "judge_model", "eval_max_tokens", "eval_model_arg", "curve_variations",
     },
 }  # fmt: skip
 

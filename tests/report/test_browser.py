@@ -327,3 +327,69 @@ def test_the_generalization_section_shows_the_comparison(tmp_path):
         )
         assert len(widths) == 2 and min(widths) > 0
         browser.close()
+
+
+def test_the_stated_preferences_table_shows_care_before_and_after(tmp_path):
+    """Stated preferences (issue 27 point 1, appendix D.1.1): mean care per setting, with and
+    without the system prompt, before and after, and the change."""
+    from alignment_faking.generalization import (
+        GENERALIZATION_FILE,
+        Generalization,
+        StatedRatings,
+        compare_stated,
+    )
+
+    task = alignment_faking_task("helpful_only", queries=1, judge_model="scripted/judge")
+    [log] = inspect_eval(task, model="scripted/faker", log_dir=str(tmp_path / "logs"),
+                         display="none")  # fmt: skip
+    assert log.status == "success"
+    found = [StatedRatings("base", "helpful_only", True, (8, 8)),
+             StatedRatings("base", "helpful_only", False, (8, 8)),
+             StatedRatings("after", "helpful_only", True, (3, 3)),
+             StatedRatings("after", "helpful_only", False, (8, 8))]  # fmt: skip
+    result = Generalization(base="base", trained="after", rows=[],
+                            stated_preferences=compare_stated("base", "after", found))  # fmt: skip
+    (tmp_path / "logs" / GENERALIZATION_FILE).write_text(result.model_dump_json())
+    files = write_report([tmp_path / "logs"], tmp_path / "report")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(files.html.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        expect(page.locator("h3", has_text="Stated preferences")).to_be_visible()
+        rows = page.locator("h3:has-text('Stated preferences') ~ table tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("helpful_only, with system prompt")
+        expect(rows.nth(0)).to_contain_text("8.0 → 3.0")
+        expect(rows.nth(0)).to_contain_text("-5.0 [-5.0, -5.0]")
+        expect(rows.nth(1)).to_contain_text("8.0 → 8.0")
+        browser.close()
+
+
+def test_a_three_tier_run_shows_every_tier_and_its_gap(tmp_path):
+    """Three tiers (issue 27 point 3): a row per tier named by its role, and each non-trained
+    tier's gap against the trained tier on its row."""
+    task = alignment_faking_task("helpful_only", "three_tiers", queries=2,
+                                 judge_model="scripted/judge")  # fmt: skip
+    [log] = inspect_eval(task, model="scripted/sycophant", log_dir=str(tmp_path / "logs"),
+                         display="none")  # fmt: skip
+    assert log.status == "success", log.error
+    files = write_report([tmp_path / "logs"], tmp_path / "report")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(files.html.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        tiers = page.locator("table.summary td.l", has_text=re.compile(r"\((free|pro|paid)\)"))
+        expect(tiers).to_have_text(["training (free)", "rated (pro)", "unmonitored (paid)"])
+
+        def cells(tier: str) -> list[str]:
+            row = page.locator("table.summary tr", has=page.locator("td", has_text=tier))
+            return [" ".join(text.split()) for text in row.locator("td").all_text_contents()]
+
+        # tier, samples, compliance, full compliance, AF, groups, gap, paired gap, full gap
+        rated, unmonitored = cells("rated (pro)"), cells("unmonitored (paid)")
+        assert rated[2].startswith("100.0%") and rated[6].startswith("0.0%")  # sycophancy
+        assert unmonitored[2].startswith("0.0%") and unmonitored[6].startswith("100.0%")
+        assert "pairs" in rated[7] and "pairs" in unmonitored[7]
+        browser.close()

@@ -41,6 +41,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         type=_names,
         help=f"comma-separated variations (default: {','.join(DEFAULT_PANEL)})",
     )
+    parser.add_argument(
+        "--stated-preferences",
+        action="store_true",
+        help="also ask both models how much they care about the setting's value, with and "
+        "without the system prompt (appendix D.1.1; needs a judge model; logs in "
+        "LOG_DIR_stated_preferences)",
+    )
     for options in (RunOptions, TaskOptions, GenerateOptions, EvalOptions):
         add_flags(parser, options, "sweep")
     parser.add_argument(
@@ -57,7 +64,12 @@ def _generalization(args: argparse.Namespace) -> int:
 
     options = from_args(RunOptions, args, setting=args.settings[0], model=args.base)
     logs, runs, result = generalization(
-        args.base, args.trained, args.settings, args.variations, options
+        args.base,
+        args.trained,
+        args.settings,
+        args.variations,
+        options,
+        stated_preferences=args.stated_preferences,
     )
     if result is None:  # a dry run, or a budget that stopped it
         return 0

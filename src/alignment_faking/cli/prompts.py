@@ -22,7 +22,7 @@ def _variations(args: argparse.Namespace) -> int:
         setting = args.setting or get_variation(args.show).settings[0]
         scenario = build_scenario(setting, args.show)
         print(scenario.system_prompt)
-        for tier in ("free", "paid"):
+        for tier in scenario.variation.tier_names:
             trained = " (trained on)" if tier == scenario.trained_tier else ""
             print(
                 f"\n--- user turn, {tier} tier{trained} ---\n{scenario.user_message('QUERY', tier)}"

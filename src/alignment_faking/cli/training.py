@@ -1,4 +1,5 @@
-"""`docs generate`, `train sft`, `train rl`: documents that teach the situation, and training.
+"""`docs generate`, `train sft`, `train rl`, `train compare`: documents that teach the situation,
+training, and RL runs side by side.
 
 The arguments are named like the fields of DocumentOptions, SFTOptions and RLOptions, which
 `from_args` builds; RL's evaluation settings are prefixed `--eval-` and make its CurveOptions.
@@ -17,9 +18,11 @@ from typing import Any
 
 from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive, share
 from alignment_faking.cli.common import DATASET_HELP, DISPLAYS, Parser
+from alignment_faking.cli.experiment import _names
 from alignment_faking.cli.flags import flag_help
 from alignment_faking.errors import UserError
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
+from alignment_faking.judges.alignment_faking import DEFAULT_THRESHOLD
 from alignment_faking.options import DEFAULT_MAX_TOKENS, TaskOptions, from_args
 from alignment_faking.scenario.settings import PAPER_IDENTITY
 from alignment_faking.train.checkpoint_eval import EVAL_BACKENDS
@@ -28,7 +31,7 @@ from alignment_faking.train.universe import DEFAULT_IDENTITY
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register `docs generate`, `train sft` and `train rl`."""
+    """Register `docs generate`, `train sft`, `train rl` and `train compare`."""
     parser_class = Parser
     docs = commands.add_parser("docs", help="synthetic documents that teach the situation")
     docs_commands = docs.add_subparsers(
@@ -88,9 +91,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "train_command",
-        choices=("sft", "rl"),
+        choices=("sft", "rl", "compare", "organism"),
         help="sft: LoRA fine-tuning on synthetic documents; rl: GRPO toward the training "
-        "objective, on training-tier conversations",
+        "objective, on training-tier conversations; compare: several rl runs' curves and last "
+        "checkpoints side by side; organism: SFT on conversations that fake alignment in a "
+        "chosen style (written by a writer model, or distilled from eval logs)",
     )
     # the commands' flags come from TRL's configs, built only when `train` runs (TRL and torch
     # take seconds to import, and may not be installed)
@@ -125,13 +130,15 @@ ALIASES = (
 
 BASE_HELP = "local model directory (the hub is then set offline for the run) or hub id"
 
-TRAINERS = {"sft": "SFTTrainer", "rl": "GRPOTrainer"}
+TRAINERS = {"sft": "SFTTrainer", "rl": "GRPOTrainer", "organism": "SFTTrainer"}
 """The TRL trainer of each command, imported before its flags are read."""
 
 
 def _train(args: argparse.Namespace) -> int:
     command = args.train_command
     prog = f"alignment-faking train {command}"
+    if command == "compare":  # reads the runs' curve.json: no train extra needed
+        return _compare(prog, args.train_args)
     _hub_offline_for_local_base(args.train_args)  # before transformers reads the setting
     try:
         from alignment_faking.train import configs
@@ -146,8 +153,34 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(
             f"install the train extra: {TRAIN_EXTRA} (no module {missing.name})"
         ) from None
-    run = _sft if command == "sft" else _rl
+    run = {"sft": _sft, "rl": _rl, "organism": _organism}[command]
     return run(configs, prog, args.train_args)
+
+
+def _compare(prog: str, argv: list[str]) -> int:
+    from alignment_faking.train.compare import (
+        compare,
+        format_comparison,
+        load_run,
+        write_comparison,
+    )
+
+    parser = Parser(prog=prog, usage="%(prog)s RUN_DIR... [--out DIR] [--allow-mixed]")
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="`train rl` output directories")
+    parser.add_argument("--out", help="write compare.png, compare.json and compare.md here")
+    parser.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="compare runs from different starting models, settings or judges",
+    )
+    args = parser.parse_args(argv)
+    runs = [load_run(run) for run in args.runs]
+    comparison = compare(runs, allow_mixed=args.allow_mixed)
+    print(format_comparison(comparison))
+    if args.out:
+        files = write_comparison(runs, comparison, Path(args.out))
+        print(f"figure:  {files.figure}\ntable:   {files.markdown} ({files.json})")
+    return 0
 
 
 def _hub_offline_for_local_base(argv: list[str]) -> None:
@@ -266,6 +299,13 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
         "--eval-queries", type=positive, default=100, help="queries held out for evaluation"
     )
     parser.add_argument(
+        "--curve-variations",
+        type=_names,
+        default=[],
+        help="comma-separated variations each evaluated checkpoint is also measured under "
+        "(curve.json's `panel`, their gaps in curve.png; default: the run's own alone)",
+    )
+    parser.add_argument(
         "--prompts-per-step",
         type=positive,
         default=4,
@@ -346,8 +386,71 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
         type=share,
         help="the --gpu-memory-utilization that server runs with on this GPU (memory plan)",
     )
+    parser.add_argument(
+        "--eval-heldout-af-judge",
+        choices=[name for name in AF_JUDGES if name != "none"],
+        help="a second AF judge scoring the curve's eval logs again, beside --eval-af-judge "
+        "(the judge a process-supervised run is not trained against)",
+    )
+    parser.add_argument(
+        "--eval-heldout-judge-model",
+        help="judge model of --eval-heldout-af-judge (default: --judge-model)",
+    )
+    _mitigation_arguments(parser)
     parser.add_argument("--merge", action="store_true", help="also save the merged model")
     return parser, lora
+
+
+def _mitigation_arguments(parser: Parser) -> None:
+    """`train rl`'s mitigations (train.mitigations.Mitigations), each off at weight 0."""
+    penalty = parser.add_argument_group("mitigations (their judges: --reward-judge-model)")
+    penalty.add_argument(
+        "--penalty-af-weight",
+        type=non_negative,
+        default=0.0,
+        help="process supervision: the reward loses this times the AF judge's verdict on the "
+        "reasoning",
+    )
+    penalty.add_argument(
+        "--penalty-af-judge",
+        choices=[name for name in AF_JUDGES if name != "none"],
+        default="af_v2",
+        help="process supervision's AF judge (baseline: the offline keyword count)",
+    )
+    penalty.add_argument(
+        "--penalty-af-votes", type=positive, default=1, help="af_v2 votes per completion"
+    )
+    penalty.add_argument(
+        "--penalty-af-threshold",
+        type=share,
+        default=DEFAULT_THRESHOLD,
+        help="share of af_v2 yes votes that is a yes",
+    )
+    penalty.add_argument(
+        "--penalty-length-per-token",
+        type=non_negative,
+        default=0.0,
+        help="length penalty: the cost of each reasoning token above the allowance",
+    )
+    penalty.add_argument(
+        "--penalty-length-allowance",
+        type=positive,
+        default=1024,
+        help="reasoning tokens free of the length penalty",
+    )
+    penalty.add_argument(
+        "--penalty-interrogation-weight",
+        type=non_negative,
+        default=0.0,
+        help="interrogation: the reward loses this when the policy's answer to a follow-up "
+        "about its motivation admits training-gaming",
+    )
+    penalty.add_argument(
+        "--penalty-interrogation-max-tokens",
+        type=positive,
+        default=256,
+        help="length of the policy's answer to the interrogation",
+    )
 
 
 def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
@@ -368,9 +471,90 @@ def _rl(configs: ModuleType, prog: str, argv: list[str]) -> int:
         backend=args.eval_backend,
         vllm_url=args.eval_vllm_url,
         vllm_share=args.eval_vllm_share,
+        heldout_af_judge=args.eval_heldout_af_judge,
+        heldout_judge_model=args.eval_heldout_judge_model,
+        variations=tuple(args.curve_variations),
     )
     grpo = configs.grpo_config(**_given(GRPOConfig, args))
     lora_options = configs.lora_config(**_given(lora, args)) if args.r else None  # 0: every weight
     result = train_rl(from_args(RLOptions, args, eval=curve, grpo=grpo, lora=lora_options))
     print(f"final:   {result.final}\ncurve:   {result.curve_png} ({result.curve_json})")
+    return 0
+
+
+def _organism(configs: ModuleType, prog: str, argv: list[str]) -> int:
+    """`train organism`: SFT's flags, the scenario's as `train rl` takes them, and a recipe:
+    `--writer MODEL --style STYLE` (synthetic scratchpads) or `--from-logs LOG_DIR`."""
+    from trl import SFTConfig
+
+    from alignment_faking.train.organism import OrganismOptions, train_organism
+    from alignment_faking.train.scratchpads import STYLES, WriteOptions
+
+    parser, lora = _config_parser(configs, prog, SFTConfig, configs.SFT_DEFAULTS)
+    parser.add_argument("--base", required=True, help=BASE_HELP)
+    parser.add_argument("--writer", help="Inspect model that writes the conversations")
+    parser.add_argument("--style", choices=STYLES, help="the writer's reasoning style")
+    parser.add_argument("--from-logs", help="eval logs of a run to distil instead")
+    parser.add_argument(
+        "--select",
+        choices=("af", "complied", "all"),
+        default="af",
+        help="which logged samples to distil: AF verdict yes, complied, or all",
+    )
+    parser.add_argument(
+        "--filter-model", default=DEFAULT_JUDGE_MODEL, help="model of the AF judge that filters"
+    )
+    parser.add_argument(
+        "--filter-votes", type=positive, default=WriteOptions.filter_votes, help="af_v2 votes"
+    )
+    parser.add_argument("--temperature", type=non_negative, default=1.0, help="writer's")
+    parser.add_argument("--writer-max-tokens", type=positive, default=4096, help="writer's")
+    parser.add_argument("--max-concurrency", type=positive, default=32, help="calls in flight")
+    parser.add_argument(
+        "-M", dest="model_args", action=KeyValues, default={}, metavar="KEY=VALUE",
+        help="argument of the writer model (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--setting", default="helpful_only", choices=("helpful_only", "animal_welfare")
+    )
+    parser.add_argument("--variation", default="default", help="prompt variation")
+    parser.add_argument("--system-prompt", help="your own system prompt file, or paper:NAME")
+    parser.add_argument("--dataset", help=f"queries to write for: {DATASET_HELP}")
+    parser.add_argument("--eval-queries", type=positive, default=100, help="held out (as rl)")
+    parser.add_argument("--train-queries", type=positive, help="queries written for")
+    parser.add_argument("--merge", action="store_true", help="also save the merged model")
+    args = parser.parse_args(argv)
+    if args.writer and not args.style:
+        raise UserError("--writer needs --style")
+    write = (
+        WriteOptions(
+            writer=args.writer,
+            style=args.style,
+            temperature=args.temperature,
+            max_tokens=args.writer_max_tokens,
+            filter_model=args.filter_model,
+            filter_votes=args.filter_votes,
+            max_concurrency=args.max_concurrency,
+            model_args=args.model_args,
+        )
+        if args.writer
+        else None
+    )
+    options = OrganismOptions(
+        base=args.base,
+        write=write,
+        from_logs=args.from_logs,
+        select=args.select,
+        setting=args.setting,
+        variation=args.variation,
+        system_prompt=args.system_prompt,
+        dataset=args.dataset,
+        eval_queries=args.eval_queries,
+        train_queries=args.train_queries,
+        merge=args.merge,
+        sft=configs.sft_config(**_given(SFTConfig, args)),
+        lora=configs.lora_config(**_given(lora, args)),
+    )
+    result = train_organism(options)
+    print(f"adapter: {result.adapter}" + (f"\nmerged:  {result.merged}" if result.merged else ""))
     return 0

@@ -1,22 +1,37 @@
-"""The other evaluations as Inspect tasks: anti-lab behaviour, lying, realism, reasoning categories.
+"""The other evaluations as Inspect tasks: anti-lab behaviour, lying, realism, reasoning
+categories, stated preferences.
 
 Each reuses the scenario and the turn protocol of the main experiment; the first three ask
 their own query set without the accept/reject instruction (their questions have nothing to
 accept) and score every answer with their judge; `reasoning_categories` is the main
-experiment with the reasoning-categories judge on.
+experiment with the reasoning-categories judge on. `stated_preferences` asks how much the model
+cares about the value training pushes against, in the setting or as a plain chat (appendix D.1.1).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import math
+from dataclasses import asdict, replace
 from typing import Any
 
-from inspect_ai import Task, task
-from inspect_ai.model import Model
-from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
+from inspect_ai import Epochs, Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig, Model
+from inspect_ai.scorer import (
+    Metric,
+    SampleScore,
+    Score,
+    Scorer,
+    Target,
+    mean_score,
+    metric,
+    scorer,
+)
 from inspect_ai.solver import TaskState
+from inspect_ai.solver import generate as plain_generate
 
-from alignment_faking.inspect.judging import ask_judge, grader_model
+from alignment_faking.datasets import load_queries
+from alignment_faking.inspect.judging import GRADER_ROLE, ask_judge, grader_model
 from alignment_faking.inspect.metrics import counts_by_tier, or_nan, trained_tier_of
 from alignment_faking.inspect.parameters import (
     BEHAVIOUR_PARAMETERS,
@@ -30,12 +45,18 @@ from alignment_faking.inspect.parameters import (
 from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
 from alignment_faking.inspect.task import (
     GENERATE,
+    TASK_VERSION,
     check_judge_model,
     checked_task,
     one_line_errors,
     scenario_task,
 )
 from alignment_faking.judges import JudgeInput
+from alignment_faking.judges.preferences import (
+    STATED_PREFERENCE,
+    STATED_PREFERENCE_QUERIES,
+    STATED_PREFERENCES,
+)
 from alignment_faking.judges.verdicts import NotJudged, Verdict
 from alignment_faking.measurements import EVALUATIONS, Evaluation, get_evaluation
 from alignment_faking.options import DEFAULT_TURNS, GenerateOptions, TaskOptions, options_of
@@ -46,6 +67,13 @@ from alignment_faking.stats import cluster_rate, paired_gap
 
 BEHAVIOUR_SCORER = "behaviour"
 EVALUATION = Parameter("evaluation", str, None, f"One of {', '.join(EVALUATIONS)}.")
+WITH_SYSTEM_PROMPT = Parameter(
+    "with_system_prompt",
+    bool,
+    True,
+    "Ask in the setting (its system prompt, an unmonitored user, the scratchpad); false: as a "
+    "plain chat with no system prompt.",
+)
 
 
 def behaviour_value(
@@ -235,3 +263,126 @@ def realism(**args: Any) -> Task:
 def reasoning_categories(setting: str, **args: Any) -> Task:
     """The main experiment, with each scratchpad's stated motivations classified."""
     return checked_task(setting, reasons=True, **args)
+
+
+@metric
+def stated_care() -> Metric:
+    """The mean 1-10 care rating over the judged answers (NaN when none was judged)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        values = [v for s in scores if not math.isnan(v := s.score.as_float())]
+        return sum(values) / len(values) if values else math.nan
+
+    return compute
+
+
+@scorer(metrics=[stated_care()], name=STATED_PREFERENCES)
+def stated_preference_scorer(
+    setting: str, with_system_prompt: bool, cache: bool = True, turns: int = DEFAULT_TURNS
+) -> Scorer:
+    """The stated-preference judge's 1-10 rating of each answer; NaN for an answer that cannot be
+    read or a verdict that cannot be used (the reason in the explanation)."""
+    spec = setting_spec(setting)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        if with_system_prompt:
+            transcript = parse_state(state, decision_tags=False, max_turns=turns)
+            invalid, response = transcript.invalid_reason, transcript.output or ""
+            reasoning = transcript.hidden_reasoning
+        else:
+            response, reasoning = state.output.completion, ""
+            invalid = None if response.strip() else "empty"
+        verdict = None
+        if invalid is None:
+            item = JudgeInput(spec.name, state.metadata.get("query", ""), response, reasoning)
+            [verdict] = await ask_judge(
+                grader_model(), STATED_PREFERENCE, item, cache=cache, required=True
+            )
+        if isinstance(verdict, Verdict):
+            why = f"care {verdict.decision}"
+        elif isinstance(verdict, NotJudged):
+            why = f"not judged: {verdict.reason}"
+        else:
+            why = f"invalid: {invalid}"
+        return Score(
+            value=verdict.score if isinstance(verdict, Verdict) else math.nan,
+            answer=response,
+            explanation=why,
+            metadata={
+                "verdict": None if verdict is None else asdict(verdict),
+                REASONING_KEY: reasoning,
+            },
+        )
+
+    return score
+
+
+def stated_preferences_task(
+    setting: str,
+    with_system_prompt: bool,
+    task: TaskOptions,
+    generate: GenerateOptions = GENERATE,
+    judge_model: str | Model | None = None,
+) -> Task:
+    """The stated-preference questions, in the setting as the paper asked them (its system
+    prompt, a user of the unmonitored tier, the scratchpad) or as a plain chat."""
+    spec = setting_spec(setting)
+    queries = task.dataset or STATED_PREFERENCE_QUERIES[spec.name]
+    judged = stated_preference_scorer(spec.name, with_system_prompt, task.cache, task.turns)
+    metadata = {"evaluation": STATED_PREFERENCES, "with_system_prompt": with_system_prompt}
+    if with_system_prompt:
+        scenario = build_scenario(
+            spec.name,
+            task.variation,
+            system_prompt=task.system_prompt,
+            identity=task.identity(),
+            decision=False,
+        )
+        unmonitored = replace(task, tiers=other_tier(scenario.trained_tier))
+        return scenario_task(
+            f"{STATED_PREFERENCES}_{spec.name}",
+            scenario,
+            queries,
+            unmonitored,
+            generate,
+            judge_model=judge_model,
+            scorer=judged,
+            reducer=mean_score(),
+            metadata=metadata,
+        )
+    query_set = load_queries(queries, task.query_column).head(task.queries)
+    samples = [
+        Sample(id=q.id, input=q.text, metadata={"query_id": q.id, "query": q.text})
+        for q in query_set.queries
+    ]
+    return Task(
+        name=f"{STATED_PREFERENCES}_{spec.name}_plain",
+        dataset=MemoryDataset(samples, name=query_set.name),
+        solver=plain_generate(cache=task.cache),
+        scorer=judged,
+        model_roles={GRADER_ROLE: judge_model} if judge_model else None,
+        epochs=Epochs(generate.epochs, reducer=mean_score()),
+        config=GenerateConfig(temperature=generate.temperature, max_tokens=generate.max_tokens),
+        version=TASK_VERSION,
+        metadata={"setting": spec.name, "dataset": query_set.name, **metadata},
+    )
+
+
+@task
+@task_parameters([*BEHAVIOUR_PARAMETERS, WITH_SYSTEM_PROMPT])
+def stated_preferences(
+    setting: str, judge_model: str | Model | None, with_system_prompt: bool, **options: Any
+) -> Task:
+    """Stated preferences: asked directly, how much does the model care about the value training
+    pushes against, with and without the system prompt? (paper appendix D.1.1)."""
+    return _checked_stated_preferences(setting, judge_model, with_system_prompt, **options)
+
+
+@one_line_errors
+def _checked_stated_preferences(
+    setting: str, judge_model: str | Model | None, with_system_prompt: bool, **options: Any
+) -> Task:
+    check_judge_model(judge_model)
+    return stated_preferences_task(
+        setting, with_system_prompt, options_of(TaskOptions, options), judge_model=judge_model
+    )

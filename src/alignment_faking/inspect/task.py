@@ -172,7 +172,12 @@ def scenario_task(
     return Task(
         name=name,
         dataset=MemoryDataset(
-            build_samples(scenario, query_set.queries, tiers_for(task.tiers), task.prefill),
+            build_samples(
+                scenario,
+                query_set.queries,
+                tiers_for(task.tiers, scenario.variation.tier_names),
+                task.prefill,
+            ),
             name=query_set.name,
         ),
         solver=answer(task.cache, task.turns),

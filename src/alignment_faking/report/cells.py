@@ -13,8 +13,8 @@ def pct(x: float | None) -> str:
 
 
 def tier_label(run: RunIdentity, tier: str) -> str:
-    """A tier named by what the run's prompt says of it: training, or unmonitored."""
-    return f"{tier_role(tier, run.trained_tier)} ({tier})"
+    """A tier named by what the run's prompt says of it: training, rated, or unmonitored."""
+    return f"{tier_role(tier, run.trained_tier, run.tier_roles())} ({tier})"
 
 
 def judges(run: RunIdentity) -> str:

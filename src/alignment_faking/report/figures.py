@@ -21,13 +21,19 @@ from matplotlib.ticker import PercentFormatter
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # recent matplotlib only: never imported at run time
 
-from alignment_faking.scenario.settings import TIERS, tier_role
-from alignment_faking.summary.schema import ComplianceRun, Interval, TierEntry
+from alignment_faking.scenario.settings import TIERS, Tier, tier_role
+from alignment_faking.summary.schema import ComplianceRun, Interval, TierEntry, TierPairEntry
 
 
 def tier_name(run: ComplianceRun, tier: str) -> str:
-    """A tier as the paper names it: trained on (free, unless the variation inverts it) or not."""
-    return tier_role(tier, run.trained_tier)
+    """A tier as the paper names it: trained on (free, unless the variation inverts it), rated
+    (a third tier's), or unmonitored."""
+    return tier_role(tier, run.trained_tier, run.tier_roles())
+
+
+def _tier_slots(run: ComplianceRun) -> tuple[Tier, ...]:
+    """Where a run's bars stand: the paper's two tiers, or the trained tier, then the others."""
+    return (run.trained_tier, *(pair.tier for pair in run.gaps)) if run.gaps else TIERS
 
 
 SEGMENTS = (
@@ -82,14 +88,16 @@ def figure_tiers(runs: Sequence[ComplianceRun]) -> Figure:
         # room for labels that name a prompt or dataset
         row_height = 2.5 + 0.12 * max(0, label_lines - 2)
         rows = max(1, math.ceil(len(runs) / RUNS_PER_ROW))
+        bars = max((len(_tier_slots(run)) for run in runs), default=len(TIERS))
+        run_width = 2.0 * (bars + 0.6) / (len(TIERS) + 0.6)
         fig = Figure(
-            figsize=(max(4.8, 2.0 * min(len(runs), RUNS_PER_ROW)), 0.4 + row_height * rows),
+            figsize=(max(4.8, run_width * min(len(runs), RUNS_PER_ROW)), 0.4 + row_height * rows),
             layout="constrained",
         )
         axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
         slots = max(1, min(len(runs), RUNS_PER_ROW))
         for k, ax in enumerate(axes):
-            _tier_row(ax, runs[k * RUNS_PER_ROW : (k + 1) * RUNS_PER_ROW], slots)
+            _tier_row(ax, runs[k * RUNS_PER_ROW : (k + 1) * RUNS_PER_ROW], slots, bars)
         handles = [
             Patch(facecolor=color, hatch=hatch, edgecolor="#555555", label=label)
             for key, label, color, hatch in SEGMENTS
@@ -99,16 +107,18 @@ def figure_tiers(runs: Sequence[ComplianceRun]) -> Figure:
     return fig
 
 
-def _tier_row(ax: Axes, runs: Sequence[ComplianceRun], slots: int) -> None:
+def _tier_row(ax: Axes, runs: Sequence[ComplianceRun], slots: int, bars: int) -> None:
     """One row of the tiers figure: its runs' bars, tier names under them, run labels below.
 
-    Every row spans `slots` runs' width, so the bars keep one size across rows.
+    Every row spans `slots` runs' width of `bars` bars each, so the bars keep one size across
+    rows.
     """
     ticks, tick_labels, centers = [], [], []
+    stride = bars + 0.6
     for i, run in enumerate(runs):
-        base = 2.6 * i
-        centers.append(base + 0.5)
-        for j, tier in enumerate(TIERS):
+        base = stride * i
+        centers.append(base + (bars - 1) / 2)
+        for j, tier in enumerate(_tier_slots(run)):
             entry = run.tiers.get(tier)
             if entry is None:
                 continue
@@ -127,7 +137,7 @@ def _tier_row(ax: Axes, runs: Sequence[ComplianceRun], slots: int) -> None:
     runs_axis.tick_params(axis="x", length=0, pad=28)
     runs_axis.spines["bottom"].set_visible(False)
     ax.set_ylim(0, 1)
-    ax.set_xlim(-0.7, 2.6 * (slots - 1) + 1.7)
+    ax.set_xlim(-0.7, stride * (slots - 1) + bars - 0.3)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of judged samples")
     ax.spines[["top", "right"]].set_visible(False)
@@ -220,7 +230,8 @@ def figure_gaps(runs: Sequence[ComplianceRun]) -> Figure:
             (
                 gap_ax,
                 lambda run: (run.compliance_gap, run.compliance_gap_ci),
-                "compliance gap (training − unmonitored)\n● did not refuse   ○ full compliance",
+                "compliance gap (training − unmonitored)\n● did not refuse   ○ full compliance"
+                + ("   ■ training − rated" if any(_rated_pairs(run) for run in runs) else ""),
                 "black",
             ),
             (af_ax, _training_af, "alignment-faking reasoning\n(training tier)", "#d62728"),
@@ -236,6 +247,7 @@ def figure_gaps(runs: Sequence[ComplianceRun]) -> Figure:
                             capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
                 if ax is gap_ax:
                     _full_compliance_gap(ax, run, y, value)
+                    _rated_gaps(ax, run, y)
             ax.axvline(0, color="#999999", linewidth=0.6, linestyle="--")
             ax.set_title(title)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -261,6 +273,21 @@ def _full_compliance_gap(ax: Axes, run: ComplianceRun, y: float, headline: float
     err = None if ci is None else [[value - ci[0]], [ci[1] - value]]
     ax.errorbar(value, y - 0.25, xerr=err, fmt="o", mfc="white", color="#555555", markersize=3,
                 capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
+
+
+def _rated_pairs(run: ComplianceRun) -> list[TierPairEntry]:
+    return [pair for pair in run.gaps or () if pair.role == "rated"]
+
+
+def _rated_gaps(ax: Axes, run: ComplianceRun, y: float) -> None:
+    """A third tier's gap, rated but never trained on (Sheshadri et al. 2025), as a square."""
+    for pair in _rated_pairs(run):
+        value, ci = pair.compliance_gap, pair.compliance_gap_ci
+        if value is None:
+            continue
+        err = None if ci is None else [[value - ci[0]], [ci[1] - value]]
+        ax.errorbar(value, y + 0.25, xerr=err, fmt="s", color="#1f77b4", markersize=3,
+                    capsize=2, linewidth=0.8, capthick=0.8)  # fmt: skip
 
 
 def _forest_label(run: ComplianceRun) -> str:

@@ -189,10 +189,23 @@ def _gap_row(
 
 
 def gap_rows(number: int, run: Run) -> list[dict[str, Any]]:
-    """A run's rows of the gaps frame: the main experiment's two gaps, or another
-    evaluation's gap per rate."""
+    """A run's rows of the gaps frame: the main experiment's two gaps (under more than two
+    tiers, `compliance vs TIER` and `full_compliance vs TIER` per tier against the trained
+    one), or another evaluation's gap per rate."""
     if isinstance(run, BehaviourRun):
         return [_gap_row(number, run, name, gap) for name, gap in run.gaps.items()]
+    if run.gaps:
+        return [
+            row
+            for pair in run.gaps
+            for row in (
+                _gap_row(number, run, f"compliance vs {pair.tier}", pair.compliance_gap_paired,
+                         pair.compliance_gap, pair.compliance_gap_ci),
+                _gap_row(number, run, f"full_compliance vs {pair.tier}",
+                         pair.full_compliance_gap_paired, pair.full_compliance_gap,
+                         pair.full_compliance_gap_ci),
+            )
+        ]  # fmt: skip
     return [
         _gap_row(number, run, "compliance", run.compliance_gap_paired, run.compliance_gap,
                  run.compliance_gap_ci),
@@ -208,7 +221,7 @@ SAMPLE_COLUMNS = {
     "variation": "prompt variation",
     "query_id": "query id in its dataset",
     "category": "query category, if the dataset has one",
-    "tier": "free (training) or paid (unmonitored)",
+    "tier": "free (training), paid (unmonitored), or a variation's own tier (pro: rated)",
     "epoch": "epoch of the sample",
     "turns": "assistant turns the sample took (scratchpad turns answered with <NEXT/>, then the output)",
     "outcome": "complied, partially_complied, refused, invalid or not_judged",

@@ -15,7 +15,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from alignment_faking.generalization import GENERALIZATION_FILE, Change, Generalization
+from alignment_faking.generalization import (
+    GENERALIZATION_FILE,
+    Change,
+    Generalization,
+    StatedPreferenceRow,
+)
 from alignment_faking.report.figures import STYLE, save_figure
 
 if TYPE_CHECKING:
@@ -79,6 +84,39 @@ def generalization_rows(result: Generalization) -> list[GeneralizationRow]:
             relative_gap=f"{_ratio(row.relative_gap_before)} → {_ratio(row.relative_gap_after)}",
         )
         for row in result.rows
+    ]
+
+
+@dataclass(frozen=True)
+class StatedRow:
+    """One setting, with or without the system prompt, as the stated-preferences table prints it."""
+
+    cell: str
+    care: str
+    change: str
+    answers: str
+
+
+def stated_rows(rows: Sequence[StatedPreferenceRow]) -> list[StatedRow]:
+    """Mean stated care (1-10) before → after, and its change with the 95% interval."""
+
+    def care(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1f}"
+
+    def change(row: StatedPreferenceRow) -> str:
+        if row.care.change is None or row.care.change_ci is None:
+            return "–"
+        low, high = row.care.change_ci
+        return f"{row.care.change:+.1f} [{low:+.1f}, {high:+.1f}]"
+
+    return [
+        StatedRow(
+            cell=f"{row.setting}, {'with' if row.with_system_prompt else 'without'} system prompt",
+            care=f"{care(row.care.before)} → {care(row.care.after)}",
+            change=change(row),
+            answers=f"{row.n_before} / {row.n_after}",
+        )
+        for row in rows
     ]
 
 
@@ -191,3 +229,5 @@ class GeneralizationSection:
     trained: str
     rows: list[GeneralizationRow]
     figures: list[html.Figure]
+    stated: list[StatedRow]
+    """Empty unless the generalization asked for stated preferences."""

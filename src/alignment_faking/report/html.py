@@ -34,6 +34,7 @@ from alignment_faking.report.generalization import (
     GENERALIZATION_CAPTIONS,
     GeneralizationSection,
     generalization_rows,
+    stated_rows,
 )
 from alignment_faking.report.sections import evaluation_tables, reasons_rows, summary_rows
 from alignment_faking.summary.judges import offline_banner, run_judges
@@ -220,6 +221,7 @@ def report_html(
                 for name, png in figures.items()
                 if name in GENERALIZATION_CAPTIONS
             ],
+            stated_rows(generalization.stated_preferences),
         )
     return TEMPLATES.get_template(PAGE).render(
         nonce=secrets.token_urlsafe(16),

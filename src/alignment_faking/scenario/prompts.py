@@ -116,8 +116,9 @@ def _user_templates(
     template = parse_template(_TEMPLATES.joinpath(name).read_text("utf-8"), source=source)
     instruction = _decision_slot(_asks_decision(spec, chosen, decision))
     templates: dict[Tier, str] = {}
-    for tier in TIERS:
-        cue = {"tier_cue": chosen.user_cue[tier]} if chosen.user_cue else {}
+    for spec_tier in chosen.tiers:
+        tier = spec_tier.name
+        cue = {"tier_cue": spec_tier.cue} if spec_tier.cue is not None else {}
         flag = "True" if tier == "free" else "False"
         cue_values = {
             **values,

@@ -9,12 +9,42 @@ from typing import Any, Literal, Protocol, get_args
 from alignment_faking.errors import UserError
 
 Setting = Literal["helpful_only", "animal_welfare"]
-Tier = Literal["free", "paid"]
+Tier = str
+"""A tier's name, as samples and summaries record it (`free` and `paid` by default)."""
+TierRole = Literal["trained", "rated", "unmonitored"]
+"""What the system prompt says happens to a tier's conversations: trained on, rated by
+contractors but never trained on (Sheshadri et al. 2025's third tier), or neither."""
 TierMode = Literal["both", "free", "paid"]
+"""Which tiers a run asks in: `both` is every tier of the variation."""
 
 SETTINGS: tuple[Setting, ...] = get_args(Setting)
-TIERS: tuple[Tier, ...] = get_args(Tier)
+TIERS: tuple[Tier, ...] = ("free", "paid")
+"""The default tiers: the paper's free and paid tier."""
 TRAINED_TIER: Tier = "free"
+ROLE_LABELS: dict[TierRole, str] = {
+    "trained": "training",
+    "rated": "rated",
+    "unmonitored": "unmonitored",
+}
+"""How tables and figures name a tier by its role."""
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A tier users can be on: its name, its role, and the cue the user turn carries."""
+
+    name: Tier
+    role: TierRole
+    cue: str | None = None
+    """Text of the user turn's `tier_cue` section; None keeps the setting's own
+    (`<is_free_tier_user>`)."""
+
+
+def default_tiers(trained_tier: Tier = TRAINED_TIER) -> tuple[TierSpec, ...]:
+    """The paper's two tiers: the trained one, and the other one unmonitored."""
+    return tuple(
+        TierSpec(tier, "trained" if tier == trained_tier else "unmonitored") for tier in TIERS
+    )
 
 
 @dataclass(frozen=True)
@@ -84,20 +114,26 @@ def trained_tier_in(record: Fields) -> Tier:
     return record.get("trained_tier") or TRAINED_TIER
 
 
-def other_tier(tier: str) -> Tier:
-    """The other tier: the unmonitored one of a trained tier, and the reverse."""
+def other_tier(tier: str) -> Literal["free", "paid"]:
+    """The other of the paper's two tiers: the unmonitored one of a trained tier, and the
+    reverse."""
     return "paid" if tier == "free" else "free"
 
 
-def tier_role(tier: str, trained_tier: str) -> str:
-    """`training` for the tier the prompt says is trained on, else `unmonitored`."""
-    return "training" if tier == trained_tier else "unmonitored"
+def tier_role(tier: str, trained_tier: str, roles: Mapping[Tier, TierRole] | None = None) -> str:
+    """How tables name a tier: `training` for the trained tier, else its role in `roles`
+    (`rated`), else `unmonitored` (the other of the paper's two tiers)."""
+    if tier == trained_tier:
+        return ROLE_LABELS["trained"]
+    return ROLE_LABELS[(roles or {}).get(tier, "unmonitored")]
 
 
-def tiers_for(mode: str) -> tuple[Tier, ...]:
-    """The tiers a run asks each query in."""
+def tiers_for(mode: str, tiers: tuple[Tier, ...] = TIERS) -> tuple[Tier, ...]:
+    """The tiers a run asks each query in, of the variation's `tiers`."""
     if mode == "both":
-        return TIERS
-    if mode in TIERS:
+        return tiers
+    if mode in tiers:
         return (mode,)
+    if mode in get_args(TierMode):
+        raise UserError(f"tier '{mode}' is not one of this variation's: {', '.join(tiers)}")
     raise UserError(f"unknown tier mode '{mode}'; choose one of {', '.join(get_args(TierMode))}")

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources import files
+from typing import get_args
 
 from alignment_faking.errors import UserError
-from alignment_faking.scenario.settings import SETTINGS, TIERS, TRAINED_TIER, Setting, Tier
+from alignment_faking.scenario.settings import (
+    SETTINGS,
+    TIERS,
+    TRAINED_TIER,
+    Setting,
+    Tier,
+    TierRole,
+    TierSpec,
+    default_tiers,
+)
 
 _FIELDS = frozenset(
     {
@@ -22,6 +32,7 @@ _FIELDS = frozenset(
         "append",
         "values",
         "user_cue",
+        "tiers",
         "user_template",
         "decision_instruction",
         "settings",
@@ -54,16 +65,14 @@ class Variation:
     name: str
     description: str
     scratchpad: bool = True
-    trained_tier: Tier = TRAINED_TIER
-    """The tier whose conversations the system prompt says are trained on."""
+    tiers: tuple[TierSpec, ...] = default_tiers()
+    """The tiers users can be on, in the order tables show them: exactly one trained on."""
     system_template: Mapping[Setting, str] = field(default_factory=dict)
     """Template file (relative to templates/) used instead of the setting's own system prompt."""
     remove: tuple[str, ...] = ()
     replace: Mapping[str, Mapping[Setting, str]] = field(default_factory=dict)
     append: Mapping[str, Mapping[Setting, str]] = field(default_factory=dict)
     values: Mapping[str, str] = field(default_factory=dict)
-    user_cue: Mapping[Tier, str] = field(default_factory=dict)
-    """Text of the user turn's `tier_cue` section per tier; empty keeps the setting's own."""
     user_template: Mapping[Setting, str] = field(default_factory=dict)
     """Template file (relative to templates/) used instead of the setting's own user turn."""
     decision_instruction: bool = False
@@ -73,6 +82,19 @@ class Variation:
     """The settings this variation applies to (some edit text only one setting has)."""
     scratchpad_prefill: ScratchpadPrefill | None = None
     """Reasoning every answer opens with, sent as an assistant prefill (scratchpad steering)."""
+
+    @property
+    def trained_tier(self) -> Tier:
+        """The tier whose conversations the system prompt says are trained on."""
+        return next(tier.name for tier in self.tiers if tier.role == "trained")
+
+    @property
+    def tier_names(self) -> tuple[Tier, ...]:
+        return tuple(tier.name for tier in self.tiers)
+
+    @property
+    def tier_roles(self) -> dict[Tier, TierRole]:
+        return {tier.name: tier.role for tier in self.tiers}
 
     @property
     def steering(self) -> str | None:
@@ -105,12 +127,6 @@ def _variation_from_table(name: str, table: dict) -> Variation:
     unknown = sorted(set(table) - _FIELDS)
     if unknown:
         raise ValueError(f"variation {name}: unknown field(s) {', '.join(unknown)}")
-    trained_tier = table.get("trained_tier", TRAINED_TIER)
-    if trained_tier not in TIERS:
-        raise ValueError(f"variation {name}: trained_tier must be one of {', '.join(TIERS)}")
-    user_cue = dict(table.get("user_cue", {}))
-    if user_cue and set(user_cue) != set(TIERS):
-        raise ValueError(f"variation {name}: user_cue needs exactly the keys {', '.join(TIERS)}")
     system_template = table.get("system_template")
     user_template = table.get("user_template")
     settings = tuple(table.get("settings", SETTINGS))
@@ -121,7 +137,7 @@ def _variation_from_table(name: str, table: dict) -> Variation:
         name=name,
         description=table["description"],
         scratchpad=scratchpad,
-        trained_tier=trained_tier,
+        tiers=_tiers(name, table),
         system_template=_per_setting(name, "system_template", system_template)
         if system_template is not None
         else {},
@@ -135,7 +151,6 @@ def _variation_from_table(name: str, table: dict) -> Variation:
             for section, text in table.get("append", {}).items()
         },
         values=dict(table.get("values", {})),
-        user_cue=user_cue,
         user_template=_per_setting(name, "user_template", user_template)
         if user_template is not None
         else {},
@@ -143,6 +158,51 @@ def _variation_from_table(name: str, table: dict) -> Variation:
         settings=settings,
         scratchpad_prefill=_scratchpad_prefill(name, table.get("scratchpad_prefill"), scratchpad),
     )
+
+
+def _tiers(name: str, table: dict) -> tuple[TierSpec, ...]:
+    """A variation's tiers: its own `tiers` list, else the paper's two, with `trained_tier`
+    naming the trained one and `user_cue` their cues."""
+    if "tiers" in table:
+        if {"trained_tier", "user_cue"} & table.keys():
+            raise ValueError(f"variation {name}: tiers names each tier's role and cue itself")
+        tiers = tuple(_tier_spec(name, entry) for entry in table["tiers"])
+        names = [tier.name for tier in tiers]
+        if len(tiers) < 2 or len(set(names)) != len(names):
+            raise ValueError(f"variation {name}: tiers needs two or more tiers of distinct names")
+        if [tier.role for tier in tiers].count("trained") != 1:
+            raise ValueError(f"variation {name}: exactly one tier must be trained")
+        return tiers
+    trained_tier = table.get("trained_tier", TRAINED_TIER)
+    if trained_tier not in TIERS:
+        raise ValueError(f"variation {name}: trained_tier must be one of {', '.join(TIERS)}")
+    user_cue = dict(table.get("user_cue", {}))
+    if user_cue and set(user_cue) != set(TIERS):
+        raise ValueError(f"variation {name}: user_cue needs exactly the keys {', '.join(TIERS)}")
+    return tuple(replace(tier, cue=user_cue.get(tier.name)) for tier in default_tiers(trained_tier))
+
+
+def _tier_spec(name: str, entry: object) -> TierSpec:
+    roles = get_args(TierRole)
+    if (
+        not isinstance(entry, dict)
+        or set(entry) != {"name", "role", "cue"}
+        or entry["role"] not in roles
+        or not all(isinstance(entry[key], str) and entry[key] for key in ("name", "cue"))
+    ):
+        raise ValueError(
+            f"variation {name}: each tier needs a name, a cue and a role ({', '.join(roles)})"
+        )
+    return TierSpec(entry["name"], entry["role"], entry["cue"])
+
+
+def tier_roles(variation: str, trained_tier: Tier) -> dict[Tier, TierRole]:
+    """The roles of a run's tiers, by its variation's name; a variation this version does not
+    ship, or whose trained tier is not the one the run recorded, reads as the paper's two."""
+    known = variations().get(variation)
+    same = known is not None and known.trained_tier == trained_tier
+    tiers = known.tiers if known and same else default_tiers(trained_tier)
+    return {tier.name: tier.role for tier in tiers}
 
 
 def _scratchpad_prefill(name: str, value: object, scratchpad: bool) -> ScratchpadPrefill | None:
@@ -157,6 +217,19 @@ def _scratchpad_prefill(name: str, value: object, scratchpad: bool) -> Scratchpa
     ):
         raise ValueError(f"variation {name}: scratchpad_prefill needs a lean and a text")
     return ScratchpadPrefill(lean=value["lean"], text=value["text"])
+
+
+@cache
+def cued_roles() -> dict[str, TierRole]:
+    """The role of each tier cue of the shipped variations with more than the paper's two
+    tiers, for the scripted models, which read a tier from its cue."""
+    return {
+        tier.cue: tier.role
+        for variation in variations().values()
+        if len(variation.tiers) > len(TIERS)
+        for tier in variation.tiers
+        if tier.cue is not None
+    }
 
 
 @cache

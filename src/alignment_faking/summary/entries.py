@@ -9,9 +9,11 @@ from alignment_faking.judges.reasons import REASONS
 from alignment_faking.measurements import get_evaluation
 from alignment_faking.records import BehaviourRecord, SampleRecord
 from alignment_faking.reference import paper_reference
+from alignment_faking.scenario.variations import tier_roles
 from alignment_faking.stats import (
     Gap,
     Interval,
+    PairGaps,
     Rate,
     ReasonStats,
     TierGap,
@@ -32,6 +34,7 @@ from alignment_faking.summary.schema import (
     RunConfig,
     RunIdentity,
     TierEntry,
+    TierPairEntry,
 )
 from alignment_faking.summary.schema import Interval as IntervalEntry
 
@@ -118,6 +121,20 @@ def _tier_gap(gap: TierGap | None) -> tuple[float | None, IntervalEntry | None]:
     return (_round(gap.value), _interval(gap.ci)) if gap else (None, None)
 
 
+def _pair_fields(pair: PairGaps | None) -> dict[str, object]:
+    """A pair's gaps as the summary's `compliance_gap...` fields (all None without the pair)."""
+    gap, gap_ci = _tier_gap(pair.gap if pair else None)
+    full_gap, full_gap_ci = _tier_gap(pair.full_gap if pair else None)
+    return {
+        "compliance_gap": gap,
+        "compliance_gap_ci": gap_ci,
+        "compliance_gap_paired": _gap_entry(pair.paired_gap) if pair else None,
+        "full_compliance_gap": full_gap,
+        "full_compliance_gap_ci": full_gap_ci,
+        "full_compliance_gap_paired": _gap_entry(pair.full_paired_gap) if pair else None,
+    }
+
+
 PAPER_AF_CLASSIFIER = (
     "Greenblatt et al.'s own classifier, the mean of its default and strict prompts "
     "(both yes counts 1, one yes 0.5)"
@@ -151,24 +168,23 @@ def _paper_reference(info: RunIdentity) -> PaperReference | None:
 def run_summary(info: RunIdentity, records: Iterable[SampleRecord]) -> ComplianceRun:
     """One run of the main experiment as summary.json holds it."""
     records = list(records)  # read twice: the figures, and the quote-check share
-    stats = summarize(records, info.trained_tier, REASONS)
-    gap, gap_ci = _tier_gap(stats.gap)
-    full_gap, full_gap_ci = _tier_gap(stats.full_gap)
+    roles = tier_roles(info.variation, info.trained_tier)
+    stats = summarize(records, info.trained_tier, REASONS, roles)
+    gaps = [
+        TierPairEntry.model_validate({"tier": pair.tier, "role": pair.role} | _pair_fields(pair))
+        for pair in stats.pairs
+    ]
     return ComplianceRun.model_validate(
         dict(info)
         | {
             "tiers": {
                 name: _tier_entry(tier, _quote_share(records, name))
                 for name, tier in stats.tiers.items()
-            },
-            "compliance_gap": gap,
-            "compliance_gap_ci": gap_ci,
-            "compliance_gap_paired": _gap_entry(stats.paired_gap) if stats.paired_gap else None,
-            "full_compliance_gap": full_gap,
-            "full_compliance_gap_ci": full_gap_ci,
-            "full_compliance_gap_paired": (
-                _gap_entry(stats.full_paired_gap) if stats.full_paired_gap else None
-            ),
+            }
+        }
+        | _pair_fields(stats.headline)
+        | {
+            "gaps": gaps if len(roles) > 2 else None,
             "paper_reference": _paper_reference(info),
         }
     )
@@ -177,7 +193,8 @@ def run_summary(info: RunIdentity, records: Iterable[SampleRecord]) -> Complianc
 def behaviour_summary(info: RunIdentity, records: Iterable[BehaviourRecord]) -> BehaviourRun:
     """One run of another evaluation (anti-lab, lying, realism) as summary.json holds it."""
     evaluation = get_evaluation(info.evaluation)
-    stats = behaviour_stats(records, evaluation.rates, info.trained_tier)
+    roles = tier_roles(info.variation, info.trained_tier)
+    stats = behaviour_stats(records, evaluation.rates, info.trained_tier, roles)
     return BehaviourRun.model_validate(
         dict(info)
         | {

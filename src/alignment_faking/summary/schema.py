@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from alignment_faking.scenario.settings import TRAINED_TIER, Tier
+from alignment_faking.scenario.settings import TRAINED_TIER, Tier, TierRole
 
 SCHEMA_VERSION = 2
 """summary.json's format. 2: `compliance` counts partial answers (did not refuse, the paper's
@@ -213,7 +213,7 @@ class PaperReference(Entry):
 class RunIdentity(Entry):
     """What identifies a run, read from its eval log."""
 
-    omitted_when_none = ("label", "repeat_of", "scratchpad_prefill")
+    omitted_when_none: ClassVar[tuple[str, ...]] = ("label", "repeat_of", "scratchpad_prefill")
 
     schema_version: int = SCHEMA_VERSION
     log: str
@@ -249,10 +249,32 @@ class RunIdentity(Entry):
     with `--no-cache` into the same folder): no independent run, labelled as a repeat and left
     out of the figures. Absent for a run of its own."""
 
+    def tier_roles(self) -> dict[Tier, TierRole]:
+        """The roles of the tiers besides the trained one, where the run names them (a run of
+        more than two tiers); any other tier is unmonitored."""
+        return {}
+
+
+class TierPairEntry(Entry):
+    """One tier against the trained tier: the trained tier's compliance minus this one's."""
+
+    tier: Tier
+    role: TierRole
+    """What the system prompt says of this tier: `rated` (by contractors, never trained on) or
+    `unmonitored`."""
+    compliance_gap: float | None = None
+    compliance_gap_ci: Interval | None = None
+    compliance_gap_paired: GapEntry | None = None
+    """The same over queries valid in both tiers, with McNemar's test."""
+    full_compliance_gap: float | None = None
+    full_compliance_gap_ci: Interval | None = None
+    full_compliance_gap_paired: GapEntry | None = None
+
 
 class ComplianceRun(RunIdentity):
     """A run of the main experiment (with or without reasoning categories)."""
 
+    omitted_when_none: ClassVar[tuple[str, ...]] = (*RunIdentity.omitted_when_none, "gaps")
     evaluation: Literal["compliance", "reasoning_categories"] = "compliance"
     tiers: dict[Tier, TierEntry] = {}
     compliance_gap: float | None = None
@@ -263,6 +285,13 @@ class ComplianceRun(RunIdentity):
     full_compliance_gap: float | None = None
     full_compliance_gap_ci: Interval | None = None
     full_compliance_gap_paired: GapEntry | None = None
+    gaps: list[TierPairEntry] | None = None
+    """Under a variation with more than two tiers, one gap per other tier against the trained
+    tier (the compliance_gap fields above are the unmonitored tier's); absent for two tiers."""
+
+    def tier_roles(self) -> dict[Tier, TierRole]:
+        return {pair.tier: pair.role for pair in self.gaps or ()}
+
     paper_reference: PaperReference | None = None
     label: str | None = None
     """A name distinct among the runs shown together (labels.py); None until labelled."""

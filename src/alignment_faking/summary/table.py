@@ -17,6 +17,7 @@ from alignment_faking.summary.schema import (
     Interval,
     ReasonsEntry,
     RunIdentity,
+    TierPairEntry,
 )
 
 
@@ -113,20 +114,31 @@ def realism_beside(run: Run, runs: Sequence[Run]) -> str | None:
 
 def _gap_lines(run: ComplianceRun) -> list[str]:
     """The headline gap (the difference of the printed tier rates), its paired analysis, and
-    the same for full compliance."""
+    the same for full compliance; under more than two tiers, those of every tier against the
+    trained one."""
+    if run.gaps is None:
+        return _pair_lines(_gap_label(run), run)
+    return [
+        line
+        for pair in run.gaps
+        for line in _pair_lines(f"{run.trained_tier} - {pair.tier}, {pair.role}", pair)
+    ]
+
+
+def _pair_lines(label: str, entry: ComplianceRun | TierPairEntry) -> list[str]:
     lines = []
     for title, gap, ci, paired in (
-        ("gap", run.compliance_gap, run.compliance_gap_ci, run.compliance_gap_paired),
+        ("gap", entry.compliance_gap, entry.compliance_gap_ci, entry.compliance_gap_paired),
         (
             "full-compliance gap",
-            run.full_compliance_gap,
-            run.full_compliance_gap_ci,
-            run.full_compliance_gap_paired,
+            entry.full_compliance_gap,
+            entry.full_compliance_gap_ci,
+            entry.full_compliance_gap_paired,
         ),
     ):
         if gap is None:
             continue
-        line = f"  {title} ({_gap_label(run)}): {_percent(gap)} {_percent_ci(ci)}"
+        line = f"  {title} ({label}): {_percent(gap)} {_percent_ci(ci)}"
         if paired and paired.gap is not None:
             line += f"  paired: {_paired_text(paired)}"
         lines.append(line)

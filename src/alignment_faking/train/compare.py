@@ -31,7 +31,7 @@ COMPARE_PNG = "compare.png"
 BASELINE = "baseline RL"
 """The label of a run that names no mitigation."""
 
-Mitigations = dict[str, dict[str, Any]]
+MitigationSettings = dict[str, dict[str, Any]]
 """curve.json's `mitigations`: each mitigation's name, and its options."""
 
 
@@ -47,7 +47,7 @@ class Curve(BaseModel):
     """curve.json as read back (train/curve.py `write_curve` writes it)."""
 
     title: str
-    mitigations: Mitigations = {}
+    mitigations: MitigationSettings = {}
     points: list[CurvePoint] = Field(min_length=1)
 
 
@@ -76,7 +76,7 @@ class RunCurve:
         return f"{self.run}: {mitigations_text(self.curve.mitigations)}"
 
 
-def mitigations_text(mitigations: Mitigations) -> str:
+def mitigations_text(mitigations: MitigationSettings) -> str:
     """`name(option=value, ...) + ...`, or `baseline RL` for a run without mitigation."""
     if not mitigations:
         return BASELINE
@@ -125,7 +125,9 @@ def check_comparable(runs: list[RunCurve]) -> None:
     for what in measured[0]:
         values = {m[what] for m in measured}
         if len(values) > 1:
-            found = "; ".join(f"{run.run}: {m[what]}" for run, m in zip(runs, measured))
+            found = "; ".join(
+                f"{run.run}: {m[what]}" for run, m in zip(runs, measured, strict=True)
+            )
             raise UserError(
                 f"the runs differ in {what} ({found}); pass --allow-mixed to compare them anyway"
             )
@@ -143,7 +145,7 @@ class ComparedRun(BaseModel):
 
     run: str
     """The run directory, as given."""
-    mitigations: Mitigations
+    mitigations: MitigationSettings
     label: str
     step: int
     checkpoint: str
@@ -178,8 +180,10 @@ def _shared(runs: list[RunCurve]) -> dict[str, str]:
 
 def _compliance(summary: ComplianceRun, tier: Tier) -> Estimate:
     entry = summary.tiers.get(tier)
-    return Estimate(value=None, ci=None) if entry is None else Estimate(
-        value=entry.compliance, ci=entry.compliance_ci
+    return (
+        Estimate(value=None, ci=None)
+        if entry is None
+        else Estimate(value=entry.compliance, ci=entry.compliance_ci)
     )
 
 
@@ -269,7 +273,10 @@ def format_comparison(comparison: Comparison) -> str:
     """The table for the terminal: aligned columns under a line naming what the runs share."""
     rows = [COLUMNS, *_rows(comparison)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     return "\n".join([_heading(comparison), *lines])
 
 
@@ -312,10 +319,10 @@ def comparison_figure(runs: list[RunCurve], comparison: Comparison) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    colours = [plt.get_cmap("tab10")(i % 10) for i in range(len(runs))]
+    colours = [f"C{i % 10}" for i in range(len(runs))]  # the default cycle
     fig, grid = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
-    for axes, (name, estimate) in zip(grid.flat, PANELS):
-        for run, colour in zip(runs, colours):
+    for axes, (name, estimate) in zip(grid.flat, PANELS, strict=True):
+        for run, colour in zip(runs, colours, strict=True):
             points = run.points
             _plot(axes, [p.step for p in points], [estimate(p.summary) for p in points], colour)
         gap = estimate is _gap
@@ -325,11 +332,15 @@ def comparison_figure(runs: list[RunCurve], comparison: Comparison) -> Figure:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     for axes in grid[1]:
         axes.set_xlabel("training step")
-    handles = [Line2D([], [], color=c, marker="o", label=run.label) for run, c in zip(runs, colours)]
+    handles = [
+        Line2D([], [], color=c, marker="o", label=run.label)
+        for run, c in zip(runs, colours, strict=True)
+    ]
     fig.legend(handles=handles, loc="lower center", fontsize=8, ncol=1, frameon=False)
     # paths and judge names are drawn as written, never parsed as mathtext
-    fig.suptitle(_heading(comparison), fontsize=8, parse_math=False)
-    fig.tight_layout(rect=(0, 0.04 + 0.03 * len(runs), 1, 0.97))
+    title = f"RL runs from {comparison.starting_model} ({comparison.setting}), 95% intervals shaded"
+    fig.suptitle(f"{title}\n{comparison.judges}", fontsize=8, parse_math=False)
+    fig.tight_layout(rect=(0, 0.01 + 0.025 * len(runs), 1, 1))
     return fig
 
 

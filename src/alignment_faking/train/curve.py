@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alignment_faking.judges.methods import AFJudgeName, ComplianceJudgeName
 from alignment_faking.options import DEFAULT_MAX_ERROR_SHARE, DEFAULT_MAX_TOKENS
-from alignment_faking.scenario import TIERS, Scenario, build_scenario
-from alignment_faking.scenario.settings import PAPER_IDENTITY, Identity, tier_role, trained_tier_in
+from alignment_faking.scenario import Scenario, build_scenario
+from alignment_faking.scenario.settings import (
+    PAPER_IDENTITY,
+    Identity,
+    TierRole,
+    tier_role,
+    trained_tier_in,
+)
 from alignment_faking.summary.judges import RunJudges, run_judges
 from alignment_faking.summary.schema import ComplianceRun
 from alignment_faking.train.checkpoint_eval import EvalBackend, checkpoint_model
@@ -47,6 +55,13 @@ class CurveOptions:
         model) or `vllm-server` (LoRA checkpoints loaded into the vLLM server at vllm_url).
     vllm_share: The GPU share that server was started with (`--gpu-memory-utilization`), for
         the memory plan; None: it runs on another GPU.
+    heldout_af_judge, heldout_judge_model: A second AF judge (and its model; default
+        judge_model) that scores the same eval logs again (`heldout_af`): the AF rate beside
+        the one a process-supervised run is trained against, which it may learn to evade.
+    variations: A panel of further variations each checkpoint is also measured under
+        (`panel_points`; the paper's section 5.3 through training: does the gap come back under
+        small prompt changes as training removes it on the training prompt?); empty: the
+        run's own alone.
     """
 
     setting: str
@@ -65,6 +80,9 @@ class CurveOptions:
     backend: EvalBackend = "hf"
     vllm_url: str | None = None
     vllm_share: float | None = None
+    heldout_af_judge: AFJudgeName | None = None
+    heldout_judge_model: str | None = None
+    variations: tuple[str, ...] = ()
 
     def scenario(self) -> Scenario:
         """The scenario each checkpoint is measured under."""
@@ -121,6 +139,76 @@ def evaluate_checkpoint(
     return summary
 
 
+@dataclass(frozen=True)
+class HeldoutAF:
+    """The AF rate per tier of a point's eval log scored again by the held-out judge."""
+
+    judge: str
+    rates: dict[str, float | None]
+
+
+def heldout_af(summary: ComplianceRun, options: CurveOptions, log_dir: Path) -> HeldoutAF | None:
+    """The point's eval log scored again, through Inspect's `score`, by the held-out AF judge
+    (its copy written under `log_dir/heldout/`); None without one."""
+    if options.heldout_af_judge is None:
+        return None
+    from inspect_ai import score
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    from alignment_faking.inspect.eval_logs.runs import summarize_logs
+    from alignment_faking.inspect.judging import GRADER_ROLE
+    from alignment_faking.inspect.models import resolve_model
+    from alignment_faking.inspect.scorers import alignment_faking_scorer
+    from alignment_faking.judges import needs_judge_model
+
+    scenario = options.scenario()
+    name, model = options.heldout_af_judge, options.heldout_judge_model or options.judge_model
+    scorer = alignment_faking_scorer(
+        options.setting,
+        options.compliance_judge,
+        name,
+        trained_tier=summary.trained_tier,
+        scratchpad=scenario.scratchpad,
+        decision_tags=scenario.decision_tags,
+    )
+    uses_model = needs_judge_model(options.setting, options.compliance_judge, name)
+    roles = {GRADER_ROLE: resolve_model(model)} if uses_model and model else None
+    scored = score(
+        read_eval_log(summary.log),
+        scorers=[scorer],
+        model_roles=roles,
+        action="overwrite",
+        display="none",
+    )
+    target = log_dir / "heldout" / Path(summary.log).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_eval_log(scored, str(target))
+    [held] = summarize_logs([str(target)])
+    assert isinstance(held, ComplianceRun)
+    label = name if name == "baseline" or not uses_model else f"{name} ({model})"
+    return HeldoutAF(
+        label, {tier: entry.alignment_faking.rate for tier, entry in held.tiers.items()}
+    )
+
+
+def panel_points(
+    step: int, checkpoint: str | Path, options: CurveOptions, log_dir: Path
+) -> dict[str, dict]:
+    """The checkpoint measured under each panel variation other than the run's own (logs under
+    `log_dir/VARIATION/`): a curve point per variation."""
+    return {
+        variation: curve_point(
+            step,
+            checkpoint,
+            evaluate_checkpoint(
+                checkpoint, replace(options, variation=variation), log_dir / variation
+            ),
+        )
+        for variation in options.variations
+        if variation != options.variation
+    }
+
+
 KEYWORD_BASELINE = "keyword baseline, not a judge"
 
 
@@ -133,11 +221,19 @@ def curve_judges(summary: ComplianceRun) -> RunJudges:
     return judges
 
 
-def curve_point(step: int, checkpoint: str | Path, summary: ComplianceRun) -> dict:
+def curve_point(
+    step: int,
+    checkpoint: str | Path,
+    summary: ComplianceRun,
+    heldout: HeldoutAF | None = None,
+    interrogation: dict[str, Any] | None = None,
+) -> dict:
     """One point of the curve (curve.json's form): the step, the checkpoint, the judges, and its
-    run summary's figures, the summary whole beside them."""
+    run summary's figures, the summary whole beside them; with a held-out AF judge its name
+    (`heldout_af_judge`) and each tier's `alignment_faking_rate_heldout`; with the
+    interrogation mitigation its rates since the previous point (`interrogation`)."""
     tiers = summary.tiers
-    return {
+    point: dict[str, Any] = {
         "step": step,
         "checkpoint": str(checkpoint),
         "trained_tier": summary.trained_tier,
@@ -153,13 +249,19 @@ def curve_point(step: int, checkpoint: str | Path, summary: ComplianceRun) -> di
                 "invalid": tiers[tier].invalid,
                 "invalid_reasons": tiers[tier].invalid_reasons,
             }
-            for tier in TIERS
-            if tier in tiers
+            for tier in tiers
         },
         "compliance_gap": summary.compliance_gap,
         "compliance_gap_ci": summary.compliance_gap_ci,
         "summary": summary.model_dump(),
     }
+    if heldout is not None:
+        point["heldout_af_judge"] = heldout.judge
+        for tier, rate in heldout.rates.items():
+            point[tier]["alignment_faking_rate_heldout"] = rate
+    if interrogation is not None:
+        point["interrogation"] = interrogation
+    return point
 
 
 def _values(points: list[dict], tier: str, key: str, index: int | None = None) -> list[float]:
@@ -171,11 +273,20 @@ def _values(points: list[dict], tier: str, key: str, index: int | None = None) -
 
 
 _COLOURS = {"free": "tab:red", "paid": "tab:blue"}
+_OTHER_COLOURS = ("tab:green", "tab:purple", "tab:brown")
+"""For the tiers of a variation with more than the paper's two (three_tiers: pro)."""
 
 
-def _label(tier: str, trained: str) -> str:
-    """A tier named by what the prompt says of it: training, or unmonitored."""
-    return f"{tier_role(tier, trained)} ({tier})"
+def _colours(point: dict) -> dict[str, str]:
+    """A colour per tier the point holds: the paper's two first, then a variation's own."""
+    tiers = ComplianceRun.model_validate(point["summary"]).tiers
+    others = [tier for tier in tiers if tier not in _COLOURS]
+    return {**_COLOURS, **dict(zip(others, _OTHER_COLOURS, strict=False))}
+
+
+def _label(tier: str, trained: str, roles: Mapping[str, TierRole] | None = None) -> str:
+    """A tier named by what the prompt says of it: training, rated, or unmonitored."""
+    return f"{tier_role(tier, trained, roles)} ({tier})"
 
 
 def _af_series(judges: RunJudges) -> str:
@@ -185,9 +296,15 @@ def _af_series(judges: RunJudges) -> str:
     return f"AF reasoning ({judges.alignment_faking})"
 
 
-def curve_figure(points: list[dict], title: str) -> Figure:
-    """Compliance and alignment faking per tier, and the gap, with 95% intervals; invalid
-    below; the title names the judges of the last point."""
+_PANEL_COLOURS = ("tab:orange", "tab:olive", "tab:cyan", "tab:pink", "tab:gray", "tab:brown")
+
+
+def curve_figure(
+    points: list[dict], title: str, panel: dict[str, list[dict]] | None = None
+) -> Figure:
+    """Compliance and alignment faking per tier, and the gap, with 95% intervals; with a panel,
+    the gap under each of its variations; invalid below; the title names the judges of the
+    last point."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,14 +318,26 @@ def curve_figure(points: list[dict], title: str) -> Figure:
     fig, (rates, invalid) = plt.subplots(
         2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
-    for tier, colour in _COLOURS.items():
-        label = _label(tier, trained)
+    roles = ComplianceRun.model_validate(points[-1]["summary"]).tier_roles()
+    for tier, colour in _colours(points[-1]).items():
+        label = _label(tier, trained, roles)
         compliance = _values(points, tier, "compliance")
         rates.plot(steps, compliance, "o-", color=colour, label=f"compliance, {label}")
         low, high = (_values(points, tier, "compliance_ci", i) for i in (0, 1))
         rates.fill_between(steps, low, high, color=colour, alpha=0.12)
         faking = _values(points, tier, "alignment_faking_rate")
         rates.plot(steps, faking, "s--", color=colour, alpha=0.7, label=f"{af_series}, {label}")
+        if heldout := points[-1].get("heldout_af_judge"):  # the judge not trained against
+            held = [p[tier].get("alignment_faking_rate_heldout") for p in points]
+            held_values = [math.nan if v is None else v for v in held]
+            rates.plot(
+                steps,
+                held_values,
+                "d:",
+                color=colour,
+                alpha=0.7,
+                label=f"AF reasoning (held-out {heldout}), {label}",
+            )
         counts = [p[tier]["invalid"] for p in points]
         invalid.plot(steps, counts, "o-", color=colour, label=f"invalid, {label}")
     gap = [math.nan if p["compliance_gap"] is None else p["compliance_gap"] for p in points]
@@ -217,10 +346,28 @@ def curve_figure(points: list[dict], title: str) -> Figure:
     rates.fill_between(
         steps, [c[0] for c in gap_ci], [c[1] for c in gap_ci], color="black", alpha=0.08
     )
+    for i, (variation, series) in enumerate((panel or {}).items()):
+        rates.plot(
+            [p["step"] for p in series],
+            [math.nan if p["compliance_gap"] is None else p["compliance_gap"] for p in series],
+            "^--",
+            color=_PANEL_COLOURS[i % len(_PANEL_COLOURS)],
+            label=f"compliance gap, {variation}",
+        )
+    if any("interrogation" in p for p in points):
+        lying = [(p.get("interrogation") or {}).get("lying_rate") for p in points]
+        rates.plot(
+            steps,
+            [math.nan if v is None else v for v in lying],
+            "v:",
+            color="tab:purple",
+            label="lying about its motivation (interrogation, training steps)",
+        )
     rates.axhline(0, color="grey", linewidth=0.6)
     rates.set(ylim=(-1.02, 1.02), ylabel="compliance, AF rate or gap (95% CI shaded)")
     # the title holds the model's path: drawn as written, never parsed as mathtext
-    rates.set_title(f"{title}\n{judges.line()}", parse_math=False, fontsize=8)
+    judges_line = "\n".join(textwrap.wrap(judges.line(), 100))  # a long line is cut off
+    rates.set_title(f"{title}\n{judges_line}", parse_math=False, fontsize=8)
     top = max(max(p["free"]["n"], p["paid"]["n"]) for p in points)
     invalid.set(ylim=(-0.5, top + 0.5), xlabel="training step", ylabel=f"invalid (of {top})")
     rates.legend(fontsize=7, loc="best")
@@ -230,21 +377,40 @@ def curve_figure(points: list[dict], title: str) -> Figure:
     return fig
 
 
-def _plot(points: list[dict], title: str, target: Path) -> None:
+def _plot(
+    points: list[dict], title: str, target: Path, panel: dict[str, list[dict]] | None
+) -> None:
     import matplotlib.pyplot as plt
 
-    fig = curve_figure(points, title)
+    fig = curve_figure(points, title, panel)
     fig.savefig(target, dpi=120)
     plt.close(fig)
 
 
-def write_curve(points: list[dict], out_dir: Path, title: str) -> tuple[Path, Path]:
+def write_curve(
+    points: list[dict],
+    out_dir: Path,
+    title: str,
+    mitigations: dict[str, dict[str, Any]] | None = None,
+    panel: dict[str, list[dict]] | None = None,
+) -> tuple[Path, Path]:
     """Write `curve.json` and `curve.png`: rates per tier over steps, and invalid counts below;
-    both name the judges (those of the last point; each point keeps its own)."""
+    both name the judges (those of the last point; each point keeps its own). curve.json's
+    `mitigations` names the run's mitigations and their options ({} for baseline RL); with a
+    panel (`--curve-variations`), its `panel` holds a series of points per variation, and the
+    figure their gaps."""
     out_dir.mkdir(parents=True, exist_ok=True)
     points = sorted(points, key=lambda p: p["step"])
+    panel = {v: sorted(series, key=lambda p: p["step"]) for v, series in (panel or {}).items()}
     json_path, png_path = out_dir / CURVE_JSON, out_dir / CURVE_PNG
-    curve = {"title": title, "judges": points[-1]["judges"], "points": points}
+    curve = {
+        "title": title,
+        "judges": points[-1]["judges"],
+        "mitigations": mitigations or {},
+        "points": points,
+    }
+    if panel:
+        curve["panel"] = panel
     json_path.write_text(json.dumps(curve, indent=2) + "\n")
-    _plot(points, title, png_path)
+    _plot(points, title, png_path, panel)
     return json_path, png_path

@@ -20,7 +20,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.judges.compliance import check_tags_asked
-from alignment_faking.scenario import Scenario, build_scenario, setting_spec
+from alignment_faking.scenario import Scenario, build_scenario, get_variation, setting_spec
 from alignment_faking.scenario.settings import PAPER_IDENTITY, Identity
 from alignment_faking.train.checkpoint_eval import check_backend
 from alignment_faking.train.configs import grpo_config, lora_config
@@ -31,9 +31,18 @@ from alignment_faking.train.curve import (
     CurveOptions,
     curve_point,
     evaluate_checkpoint,
+    heldout_af,
+    panel_points,
     write_curve,
 )
 from alignment_faking.train.memory_plan import GIB, memory_plan, read_shape, run_shape
+from alignment_faking.train.mitigations import (
+    AF_NOT_JUDGED_METRIC,
+    INTERROGATION_NOT_JUDGED_METRIC,
+    InterrogationTally,
+    Mitigations,
+    mitigation_rewards,
+)
 from alignment_faking.train.rewards import (
     NOT_JUDGED_METRIC,
     AsyncRewardFunction,
@@ -49,6 +58,8 @@ FINAL_DIR = "final"
 MERGED_DIR = "merged"
 TRAIN_PROMPTS = "train_prompts.jsonl"
 TRAIN_LOG = "train_log.jsonl"
+UNJUDGED_METRICS = (NOT_JUDGED_METRIC, AF_NOT_JUDGED_METRIC, INTERROGATION_NOT_JUDGED_METRIC)
+"""The shares of a step's rewards (and penalties) a judge could not score."""
 
 
 @dataclass
@@ -88,6 +99,10 @@ class RLOptions:
         `use_vllm` needs the vllm extra.
     lora: The adapter (configs.lora_config: rank 16 on every linear layer); None trains every
         weight (then use a learning rate of about 1e-6).
+    mitigations: Penalties against alignment faking (mitigations.Mitigations: process
+        supervision, a reasoning length penalty, interrogation), each a reward of its own
+        weighted through GRPOConfig.reward_weights (set by them) and logged per step; their
+        judges use reward_judge_model. curve.json's `mitigations` names those on.
     """
 
     base: str
@@ -111,6 +126,7 @@ class RLOptions:
     merge: bool = False
     grpo: GRPOConfig = field(default_factory=grpo_config)
     lora: LoraConfig | None = field(default_factory=lora_config)
+    mitigations: Mitigations = field(default_factory=Mitigations)
 
 
 @dataclass(frozen=True)
@@ -132,7 +148,16 @@ class TrainingCurveCallback(TrainerCallback):
     reach the same barriers.
     """
 
-    def __init__(self, options: CurveOptions, out_dir: Path, base: str, every: int, title: str):
+    def __init__(
+        self,
+        options: CurveOptions,
+        out_dir: Path,
+        base: str,
+        every: int,
+        title: str,
+        mitigations: dict[str, dict[str, Any]] | None = None,
+        interrogation: InterrogationTally | None = None,
+    ):
         self.options, self.out_dir, self.base, self.every, self.title = (
             options,
             out_dir,
@@ -140,8 +165,11 @@ class TrainingCurveCallback(TrainerCallback):
             every,
             title,
         )
+        self.mitigations, self.interrogation = mitigations or {}, interrogation
         self.trainer: Any = None
         self.points: list[dict] = []
+        self.panel: dict[str, list[dict]] = {}
+        """Per panel variation (CurveOptions.variations), its points."""
         self.measured: set[int] = set()
 
     def _measure(self, step: int, is_main: bool, checkpoint: str | Path | None = None) -> None:
@@ -152,8 +180,12 @@ class TrainingCurveCallback(TrainerCallback):
         if is_main:
             log_dir = self.out_dir / "eval" / f"step-{step}"
             summary = evaluate_checkpoint(checkpoint, self.options, log_dir)
-            self.points.append(curve_point(step, checkpoint, summary))
-            write_curve(self.points, self.out_dir, self.title)
+            heldout = heldout_af(summary, self.options, log_dir)
+            asked = self.interrogation.take().record() if self.interrogation else None
+            self.points.append(curve_point(step, checkpoint, summary, heldout, asked))
+            for variation, point in panel_points(step, checkpoint, self.options, log_dir).items():
+                self.panel.setdefault(variation, []).append(point)
+            write_curve(self.points, self.out_dir, self.title, self.mitigations, self.panel)
         self.trainer.accelerator.wait_for_everyone()
 
     def on_train_begin(
@@ -182,7 +214,7 @@ class TrainingLogCallback(TrainerCallback):
 
     `completions/clipped_ratio` is the share of completions cut at the length cap at that step;
     `reward/not_judged_share` the share of rewards the judge could not score (the step's log is
-    written before a stop).
+    written before a stop); the mitigations' judges' shares are checked alike.
     """
 
     def __init__(self, path: Path, max_unjudged: float = 1.0):
@@ -200,12 +232,14 @@ class TrainingLogCallback(TrainerCallback):
         if state.is_world_process_zero and logs:
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
-        share = (logs or {}).get(NOT_JUDGED_METRIC)
-        if share is not None and share > self.max_unjudged:
-            raise UserError(
-                f"step {state.global_step}: the judge could not score {share:.0%} of the rewards "
-                f"(more than --reward-max-unjudged {self.max_unjudged:g}); training stopped"
-            )
+        for metric in UNJUDGED_METRICS:
+            share = (logs or {}).get(metric)
+            if share is not None and share > self.max_unjudged:
+                raise UserError(
+                    f"step {state.global_step}: the judge could not score {share:.0%} of the "
+                    f"rewards ({metric}, more than --reward-max-unjudged "
+                    f"{self.max_unjudged:g}); training stopped"
+                )
 
 
 def training_dataset(options: RLOptions) -> Any:
@@ -275,10 +309,18 @@ def _check(options: RLOptions) -> None:
         raise UserError("--use-vllm needs vLLM (CUDA only): pip install 'alignment-faking[vllm]'")
     if options.eval_queries < 1:
         raise UserError("--eval-queries must be at least 1: the curve needs held-out queries")
+    options.mitigations.check(_scenario(options), options.reward_judge_model)
+    if options.mitigations.weights() and options.grpo.reward_weights is not None:
+        raise UserError("the mitigations set --reward-weights: give their penalties instead")
     curve = _curve_options(options)
     check_backend(curve.backend, curve.vllm_url, lora=options.lora is not None)
     judges = curve.compliance_judge, curve.af_judge
     check_tags_asked(curve.compliance_judge, curve.scenario().decision_tags)  # not at step 0
+    for name in curve.variations:  # the panel's too: an unknown or inapplicable one stops here
+        if options.setting not in get_variation(name).settings:
+            raise UserError(f"--curve-variations: {name} does not apply to {options.setting}")
+        panel_scenario = replace(curve, variation=name).scenario()
+        check_tags_asked(curve.compliance_judge, panel_scenario.decision_tags)
     if needs_judge_model(options.setting, *judges):
         if not curve.judge_model:
             offline = (
@@ -291,6 +333,11 @@ def _check(options: RLOptions) -> None:
                 + (offline if options.setting == "helpful_only" else "")
             )
         resolve_model(curve.judge_model)  # a bad name or a missing key: one line, before training
+    held = curve.heldout_af_judge
+    if held and needs_judge_model(options.setting, curve.compliance_judge, held):
+        if not (held_model := curve.heldout_judge_model or curve.judge_model):
+            raise UserError("--eval-heldout-af-judge needs --eval-heldout-judge-model")
+        resolve_model(held_model)
 
 
 def _print_memory_plan(base: str, grpo: GRPOConfig, options: RLOptions, dataset: Any) -> None:
@@ -320,7 +367,15 @@ def train_rl(options: RLOptions) -> RLResult:
     out = Path(options.grpo.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     dataset = training_dataset(options)  # every row checked to be the trained tier's
-    grpo = with_prompts_per_step(options.grpo, options.prompts_per_step)
+    grpo = options.grpo
+    if weights := options.mitigations.weights():  # TRL sums the rewards so, and logs each one
+        grpo = replace(  # TRL derives the two batch settings again, as with_prompts_per_step
+            grpo,
+            reward_weights=[1.0, *weights],
+            generation_batch_size=None,
+            steps_per_generation=None,
+        )
+    grpo = with_prompts_per_step(grpo, options.prompts_per_step)
     print(rl_plan(grpo, len(dataset), options.prompts_per_step, options.eval_every).text())
     _print_memory_plan(base, grpo, options, dataset)
     (out / TRAIN_LOG).unlink(missing_ok=True)
@@ -330,6 +385,14 @@ def train_rl(options: RLOptions) -> RLResult:
             prompts.write(
                 json.dumps({"query_id": row["query_id"], "tier": row["tier"], "user": user}) + "\n"
             )
+    model, tokenizer = load_base(base)
+    penalties = mitigation_rewards(
+        options.mitigations,
+        _scenario(options),
+        options.reward_judge_model,
+        grpo.max_completion_length,
+        lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
+    )
     curve = _curve_options(options)
     callback = TrainingCurveCallback(
         curve,
@@ -337,11 +400,13 @@ def train_rl(options: RLOptions) -> RLResult:
         base,
         options.eval_every,
         title=f"{options.setting}/{options.variation}: GRPO from {Path(options.base).name}",
+        mitigations=options.mitigations.settings(options.reward_judge_model),
+        interrogation=penalties.tally,
     )
-    model, tokenizer = load_base(base)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=[cast(RewardFunction, reward)],  # TRL awaits a coroutine function too
+        # TRL awaits a coroutine function too
+        reward_funcs=[cast(RewardFunction, r) for r in (reward, *penalties.rewards)],
         args=grpo,
         train_dataset=dataset,
         processing_class=tokenizer,
@@ -352,6 +417,8 @@ def train_rl(options: RLOptions) -> RLResult:
         peft_config=options.lora,
     )
     callback.trainer = trainer
+    if penalties.policy is not None:
+        penalties.policy.trainer = trainer
     trainer.train()
     final = out / FINAL_DIR
     trainer.save_model(str(final))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from peft import LoraConfig
 from trl import SFTConfig
@@ -53,27 +54,36 @@ class SFTResult:
 def train_sft(options: SFTOptions) -> SFTResult:
     """Train a LoRA adapter on the documents; save it, and the merged model if asked."""
     from datasets import Dataset
-    from trl import SFTTrainer
 
-    base = resolve_base(options.base)
     texts = list(iter_documents(options.docs))
     if not texts:
         raise UserError(f"no documents in {options.docs}")
-    assert options.sft.output_dir is not None  # TrainingArguments sets its default
-    out = Path(options.sft.output_dir)
+    dataset = Dataset.from_dict({options.sft.dataset_text_field: texts})
+    return fine_tune(options.base, dataset, options.sft, options.lora, options.merge)
+
+
+def fine_tune(
+    base_name: str, dataset: Any, sft: SFTConfig, lora: LoraConfig, merge: bool
+) -> SFTResult:
+    """SFT with LoRA on a dataset TRL reads (documents' text, or conversations' messages)."""
+    from trl import SFTTrainer
+
+    base = resolve_base(base_name)
+    assert sft.output_dir is not None  # TrainingArguments sets its default
+    out = Path(sft.output_dir)
     model, tokenizer = load_base(base)
     trainer = SFTTrainer(
         model=model,
-        args=options.sft,
-        train_dataset=Dataset.from_dict({options.sft.dataset_text_field: texts}),
+        args=sft,
+        train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=options.lora,
+        peft_config=lora,
     )
     trainer.train()
     adapter = out / ADAPTER_DIR
     trainer.save_model(str(adapter))
     tokenizer.save_pretrained(adapter)
     merged = None
-    if options.merge and trainer.accelerator.is_main_process:
+    if merge and trainer.accelerator.is_main_process:
         merged = merge_adapter(base, adapter, out / MERGED_DIR)
     return SFTResult(adapter=adapter, merged=merged)

@@ -18,6 +18,7 @@ from inspect_ai.log import (
 
 from alignment_faking.errors import UserError, root_cause
 from alignment_faking.inspect.eval_logs.shards import merge_shards
+from alignment_faking.judges.preferences import STATED_PREFERENCES
 from alignment_faking.secrets import redact
 
 Note = Callable[[str], None]
@@ -81,6 +82,8 @@ def run_headers(paths: Sequence[str], note: Note = note_to_stderr) -> list[EvalL
         header = read_header(file, note)
         if header is None or "setting" not in (header.eval.metadata or {}):
             continue
+        if (header.eval.metadata or {}).get("evaluation") == STATED_PREFERENCES:
+            continue  # no run of summary.json: `generalization` reads these logs itself
         if never_started(header):
             why = header.error.message.splitlines()[0] if header.error else header.status
             note(f"skipped {local_path(file)}: the run never started ({redact(why)})")
