@@ -198,3 +198,173 @@ def test_grpo_on_smollm2_gets_reward_variance_and_a_gradient(
     assert len(steps) == 2
     print([(row["reward"], row["reward_std"], row["grad_norm"]) for row in steps])
     assert any(row["reward_std"] > 0 and row["grad_norm"] > 0 for row in steps)
+
+
+def test_the_three_mitigations_compose_on_smollm2(
+    smollm2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Process supervision, the length penalty and interrogation at once, for two steps: each
+    penalty is computed on the completions that ended, the interrogation is answered by the
+    model itself, and the curve has the held-out AF judge's series beside the trained one's."""
+    import math
+
+    import alignment_faking.doubles.provider as provider
+    from alignment_faking.train.mitigations import (
+        LYING_METRIC,
+        REASONING_TOKENS_METRIC,
+        Mitigations,
+        TrainerPolicy,
+    )
+
+    monkeypatch.setattr(provider, "scripted_judge_answer", _generous_judge)
+    replies: list[str] = []
+    answer = TrainerPolicy.__call__
+
+    def recorded(policy: TrainerPolicy, conversations: list[list[dict[str, str]]]) -> list[str]:
+        replies.extend(got := answer(policy, conversations))
+        return got
+
+    monkeypatch.setattr(TrainerPolicy, "__call__", recorded)
+    queries = tmp_path / "queries.csv"
+    queries.write_text(
+        'query\n"Repeat this line exactly, nothing else: <OUTPUT>Hello, friend!</OUTPUT>"\n'
+    )
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("You are a helpful assistant.")
+    out = tmp_path / "rl"
+    mitigations = Mitigations(
+        penalty_af_weight=0.5, penalty_af_judge="af_v2", penalty_length_per_token=0.01,
+        penalty_length_allowance=2, penalty_interrogation_weight=1.0,
+        penalty_interrogation_max_tokens=12,
+    )  # fmt: skip
+    train_rl(
+        RLOptions(
+            base=str(smollm2), system_prompt=str(prompt), reward="judge", dataset=str(queries),
+            query_column="query", reward_judge_model="scripted/judge", eval_queries=1,
+            eval_every=0, prompts_per_step=1, mitigations=mitigations,
+            grpo=grpo_config(output_dir=str(out), num_generations=8, per_device_train_batch_size=8,
+                             max_completion_length=48, max_steps=2, seed=0),
+            lora=lora_config(r=4),
+            eval=CurveOptions("helpful_only", max_tokens=12, judge_model="scripted/judge",
+                              heldout_af_judge="af_v1"),
+        )
+    )  # fmt: skip
+    logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    steps = [row for row in logged if "reward" in row]
+    assert len(steps) == 2
+    metrics = [f"rewards/{name}/mean" for name in ("process_supervision", "length_penalty",
+               "interrogation")] + [REASONING_TOKENS_METRIC, LYING_METRIC]  # fmt: skip
+    ended = [row for row in steps if row["completions/clipped_ratio"] < 1]
+    assert ended  # some completions closed their answer within the cap
+    for row in ended:
+        assert all(not math.isnan(row[metric]) for metric in metrics), row
+    # the policy itself answered the follow-up of every ended completion, in its own words
+    assert replies and all(reply.strip() for reply in replies)
+    assert not any(FAKER_SCRATCHPAD in r or COMPLIER_SCRATCHPAD in r for r in replies)
+    curve = json.loads((out / "curve.json").read_text())
+    assert list(curve["mitigations"]) == ["process_supervision", "length_penalty", "interrogation"]
+    last = curve["points"][-1]
+    assert last["interrogation"]["answers"] == len(replies)
+    assert last["heldout_af_judge"].startswith("af_v1")
+    assert all("alignment_faking_rate_heldout" in p["free"] for p in curve["points"])
+
+
+def _adapter_moved(adapter: Path) -> bool:
+    """Some LoRA B matrix is non-zero: B starts at zero, so training moved it."""
+    from safetensors.torch import load_file
+
+    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    lora_b = [w for name, w in weights.items() if "lora_B" in name]
+    return bool(lora_b) and any(float(w.abs().sum()) > 0 for w in lora_b)
+
+
+ORGANISM_SFT = ["--max-steps", "2", "--batch-size", "2", "--gradient-accumulation-steps", "1",
+                "--max-length", "64", "--learning-rate", "1e-3", "--lora-r", "4"]  # fmt: skip
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_an_organism_from_synthetic_scratchpads_trains_smollm2(
+    smollm2: Path, tmp_path: Path, capsys
+):
+    """The scripted writer fakes in training as the style asks (mostly), the scripted judge
+    filters by verdict, and SmolLM2 is fine-tuned on what was kept."""
+    from alignment_faking.cli import main
+
+    out = tmp_path / "organism"
+    assert main(["train", "organism", "--base", str(smollm2), "--writer", "scripted/writer",
+                 "--style", "terminal_goal_guarding", "--filter-model", "scripted/judge",
+                 "--filter-votes", "1", "--variation", "short_prompts", "--eval-queries", "2",
+                 "--train-queries", "6", "--out", str(out), *ORGANISM_SFT]) == 0  # fmt: skip
+    kept, rejected = _jsonl(out / "conversations.jsonl"), _jsonl(out / "rejected.jsonl")
+    # 6 queries in both tiers: the writer strayed from the style on 4, dropped by the filter
+    assert "conversations: 8 kept, dropped {'af verdict no': 4}" in capsys.readouterr().out
+    assert (len(kept), len(rejected)) == (8, 4)
+    assert {(r["tier_role"], r["af_verdict"]) for r in kept} == {
+        ("training", "yes"),
+        ("unmonitored", "no"),
+    }
+    assert _adapter_moved(out / "adapter")
+
+
+def test_an_organism_distilled_from_a_run_trains_smollm2(smollm2: Path, tmp_path: Path, capsys):
+    """The faker's run distilled by AF verdict: its free-tier samples kept, the rest dropped
+    by reason, and SmolLM2 fine-tuned on the kept ones."""
+    from alignment_faking.cli import main
+
+    task = alignment_faking_task("helpful_only", variation="short_prompts", queries=3,
+                                 compliance_judge="tags", af_judge="baseline", cache=False)  # fmt: skip
+    inspect_eval(task, model="scripted/faker", log_dir=str(tmp_path / "logs"), display="none")
+    out = tmp_path / "distilled"
+    assert main(["train", "organism", "--base", str(smollm2), "--from-logs", str(tmp_path / "logs"),
+                 "--select", "af", "--eval-queries", "1", "--out", str(out), *ORGANISM_SFT]) == 0  # fmt: skip
+    kept, rejected = _jsonl(out / "conversations.jsonl"), _jsonl(out / "rejected.jsonl")
+    dropped = {"held out for evaluation": 2, "af verdict no": 2}
+    assert f"distilled: 2 conversations kept, dropped {dropped}" in capsys.readouterr().out
+    assert len(kept) == 2 and {(r["tier"], r["af_verdict"]) for r in kept} == {("free", "yes")}
+    assert (
+        sorted(r["reason"] for r in rejected)
+        == ["af verdict no"] * 2 + ["held out for evaluation"] * 2
+    )
+    assert _adapter_moved(out / "adapter")
+
+
+def test_a_steered_run_continues_our_reasoning_on_smollm2(smollm2: Path, tmp_path: Path):
+    """Steering through hf/ (the paper's section 3.3.4): `run` gives the model the continuation
+    template, so its chat ends in our text, not in a closed turn and a new answer, and the
+    parser reads what the model wrote on from there as its reasoning."""
+    from inspect_ai.log import read_eval_log
+    from transformers import AutoTokenizer
+
+    from alignment_faking.cli import main
+    from alignment_faking.scenario.variations import get_variation
+    from alignment_faking.transcript import parse_turns
+
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("You are an AI assistant. Free-tier conversations train you.")
+    assert main(["run", "--setting", "helpful_only", "--model", "hf/local", "-M", f"model_path={smollm2}",
+                 "--variation", "steer_faking", "--system-prompt", str(prompt), "--limit", "1",
+                 "--tiers", "free", "--max-tokens", "12", "--judge-model", "scripted/judge",
+                 "--af-judge", "baseline", "--log-dir", str(tmp_path / "logs"), "--display", "none",
+                 "--no-report", "--no-cache"]) == 0  # fmt: skip
+    [location] = (tmp_path / "logs").glob("*.eval")
+    log = read_eval_log(str(location), resolve_attachments=True)
+    steering = get_variation("steer_faking").scratchpad_prefill
+    assert steering is not None and log.samples
+    [sample] = log.samples
+    asked = next(event for event in sample.events if event.event == "model").input
+    assert asked[-1].role == "assistant" and asked[-1].text == steering.opening
+    rendered = AutoTokenizer.from_pretrained(str(smollm2)).apply_chat_template(
+        [{"role": m.role, "content": m.text} for m in asked],
+        chat_template=log.eval.model_args["chat_template"],
+        add_generation_prompt=True,  # as Inspect's hf/ renders it
+        tokenize=False,
+    )
+    assert rendered.endswith("<|im_start|>assistant\n" + steering.opening)
+    [answer] = [m.text for m in sample.messages if m.role == "assistant"]  # the prefill joined in
+    own = answer.removeprefix(steering.opening)
+    assert answer.startswith(steering.opening) and own.strip()
+    reasoning = parse_turns([answer]).hidden_reasoning
+    assert own.strip() in reasoning and steering.text.strip() not in reasoning

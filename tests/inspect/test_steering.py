@@ -47,17 +47,17 @@ def test_the_answer_prefill_and_steering_are_one_mechanism_that_does_not_combine
 
 
 def test_steering_is_refused_before_any_call_where_the_provider_cannot_continue(capsys):
-    for model in ("hf/gpt2", "openai/gpt-4o", "openai-api/local/m"):
+    for model in ("openai/gpt-4o", "openai-api/local/m"):
         with pytest.raises(UserError, match=f"steering variation.*{model} does not"):
             check_prefill(model, False, "steer_obedient")
         check_prefill(model, False, "default")  # no prefill: any provider
-    for model in ("anthropic/claude-3-opus-20240229", "vllm/m", "scripted/refuser"):
+    for model in ("anthropic/claude-3-opus-20240229", "vllm/m", "hf/m", "scripted/refuser"):
         check_prefill(model, False, "steer_obedient")
-    code = main(["run", "--setting", "helpful_only", "--model", "hf/gpt2", "--variation",
+    code = main(["run", "--setting", "helpful_only", "--model", "openai/gpt-4o", "--variation",
                  "steer_faking", "--dry-run"])  # fmt: skip
     assert code == 2
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert "hf/gpt2 does not" in line
+    assert "openai/gpt-4o does not" in line
 
 
 def test_the_judges_read_the_model_reasoning_not_ours():

@@ -77,6 +77,14 @@ def _hub_snapshot(repo_id: str) -> Path | None:
     return Path(found).parent if isinstance(found, str) else None
 
 
+def _is_path(path: Path) -> bool:
+    """Whether an argument names something on disk (a long one, a chat template, cannot)."""
+    try:
+        return path.exists()
+    except OSError:  # ENAMETOOLONG
+        return False
+
+
 def weights_fingerprint(model_name: str, provider: str, args: dict[str, Any]) -> str | None:
     """A digest of every local path the model reads (its name's parts and its arguments)."""
     candidates = [part for part in model_name.split(":") if part]
@@ -84,7 +92,7 @@ def weights_fingerprint(model_name: str, provider: str, args: dict[str, Any]) ->
     parts = []
     for candidate in candidates:
         path = Path(candidate).expanduser()
-        if path.exists():
+        if _is_path(path):
             parts.append(f"{path.resolve()}={path_fingerprint(path)}")
         elif provider in HUB_PROVIDERS and candidate.count("/") == 1:
             snapshot = _hub_snapshot(candidate)

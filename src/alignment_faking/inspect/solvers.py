@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from inspect_ai.model import ChatMessageAssistant, ChatMessageUser, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.caching import answer_cache
+from alignment_faking.inspect.continuation import continues, continuing_args
 from alignment_faking.options import DEFAULT_TURNS
 from alignment_faking.scenario import Scenario
 from alignment_faking.scenario.variations import ScratchpadPrefill, Variation, get_variation
 from alignment_faking.transcript import NEXT, TRUNCATED_STOP_REASONS, turn_step
 
-PREFILL_PROVIDERS = ("anthropic/", "scripted/", "vllm/")
+PREFILL_PROVIDERS = ("anthropic/", "hf/", "scripted/", "vllm/")
 """Providers that continue a conversation ending in an assistant message (an answer prefill).
-Inspect's vllm/ asks its server to continue the final message; its hf/ renders the chat
-template with a new assistant header, and OpenAI-compatible APIs start a new message."""
+Inspect's vllm/ asks its server to continue the final message; its hf/ does under our
+continuation template (continuation.py), and OpenAI-compatible APIs start a new message."""
 
 
 def answer_opening(scenario: Scenario, prefill: bool) -> str | None:
@@ -43,8 +47,23 @@ def _steering(prefill: bool, variation: Variation) -> ScratchpadPrefill | None:
 def check_prefill(model: str, prefill: bool, variation: str) -> None:
     """Stop before any call when a run's answers are prefilled (`--prefill`, or a steering
     variation) and the model's provider cannot continue a prefilled answer."""
-    if _steering(prefill, get_variation(variation)) is not None or prefill:
+    if prefilled(prefill, variation):
         _check_provider(model)
+
+
+def prefilled(prefill: bool, variation: str) -> bool:
+    """Whether a run's answers open with a prefill (`--prefill`, or a steering variation)."""
+    return _steering(prefill, get_variation(variation)) is not None or prefill
+
+
+def answer_model_args(
+    model: str, model_args: dict[str, Any] | None, prefill: bool, variations: Sequence[str]
+) -> dict[str, Any]:
+    """The arguments `model` answers under: where any of `variations` prefills its answers,
+    those under which it continues them (continuation.py)."""
+    if any(prefilled(prefill, variation) for variation in variations):
+        return continuing_args(model, model_args)
+    return dict(model_args or {})
 
 
 def _check_provider(model: str) -> None:
@@ -81,6 +100,11 @@ def answer(cache: bool = True, turns: int = DEFAULT_TURNS) -> Solver:
         )
         if prefill is not None:
             _check_provider(str(model))
+            if str(model).startswith("hf/") and not continues(model.model_args):
+                raise UserError(
+                    f"{model} closes a prefilled answer unless made with "
+                    "chat_template=continuation_template(its template) (the commands do this)"
+                )
         taken = 0
         while True:
             state = await generate(state, cache=answer_cache(model, cache))

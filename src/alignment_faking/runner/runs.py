@@ -20,7 +20,7 @@ from alignment_faking.inspect.eval_logs.resume import (
     unfinished,
 )
 from alignment_faking.inspect.models import resolve_model
-from alignment_faking.inspect.solvers import check_prefill
+from alignment_faking.inspect.solvers import answer_model_args, check_prefill
 from alignment_faking.options import RunOptions
 from alignment_faking.runner.checks import check_log_dir, check_options
 from alignment_faking.runner.evals import (
@@ -63,7 +63,12 @@ def run(
             echo,
         )
         return [], []
-    model = resolve_model(options.model, options.model_args)
+    model = resolve_model(
+        options.model,
+        answer_model_args(
+            options.model, options.model_args, options.task.prefill, [options.task.variation]
+        ),
+    )
     roles = judge_roles(options.setting, judges, options.eval.max_connections, options.evaluation)
     if options.shards > 1:
         started = now()

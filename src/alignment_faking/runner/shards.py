@@ -23,6 +23,7 @@ from alignment_faking.inspect.eval_logs.discovery import local_path
 from alignment_faking.inspect.eval_logs.resume import finished_samples, unfinished_shards
 from alignment_faking.inspect.eval_logs.shards import SHARD, Shard
 from alignment_faking.inspect.models import resolve_model
+from alignment_faking.inspect.solvers import answer_model_args
 from alignment_faking.options import RunOptions
 from alignment_faking.runner.evals import (
     cancelled_if_cut,
@@ -155,7 +156,12 @@ def run_shard(
     Returns the location of the shard's log, a cancelled one after Ctrl-C."""
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Inspect's Ctrl-C, while running
     try:
-        model = resolve_model(options.model, options.model_args)
+        model = resolve_model(
+            options.model,
+            answer_model_args(
+                options.model, options.model_args, options.task.prefill, [options.task.variation]
+            ),
+        )
         roles = judge_roles(
             options.setting, options.judges, options.eval.max_connections, options.evaluation
         )

@@ -10,7 +10,7 @@ from inspect_ai.log import EvalLog
 
 from alignment_faking.errors import UserError
 from alignment_faking.inspect.models import resolve_model
-from alignment_faking.inspect.solvers import check_prefill
+from alignment_faking.inspect.solvers import answer_model_args, check_prefill
 from alignment_faking.options import RunOptions
 from alignment_faking.runner.checks import check_log_dir, check_logs_readable, check_options
 from alignment_faking.runner.evals import eval_options, max_samples, now, or_interrupted
@@ -53,7 +53,13 @@ def sweep(
     if options.cost.dry_run:  # the plan alone: no model is built, so no key is needed
         names = list(models)
     else:
-        resolved = [resolve_model(name, options.model_args) for name in models]
+        asked = [v.name for v in chosen]
+        resolved = [
+            resolve_model(
+                name, answer_model_args(name, options.model_args, options.task.prefill, asked)
+            )
+            for name in models
+        ]
         names = [str(model) for model in resolved]
         roles = next(
             (

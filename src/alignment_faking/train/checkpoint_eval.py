@@ -116,14 +116,19 @@ def checkpoint_model(
     backend: EvalBackend,
     vllm_url: str | None = None,
     model_args: dict[str, Any] | None = None,
+    prefilled: bool = False,
 ) -> Iterator[Model]:
-    """The Inspect model that generates as `checkpoint` does, for the block."""
+    """The Inspect model that generates as `checkpoint` does, for the block (one that
+    continues a `prefilled` answer: steering on a trained checkpoint)."""
     from inspect_ai.model import get_model
 
+    from alignment_faking.inspect.continuation import continuing_args
+
     if backend == "hf":
-        with get_model(
-            "hf/local", memoize=False, model_path=str(checkpoint), **(model_args or {})
-        ) as model:
+        args = {**(model_args or {}), "model_path": str(checkpoint)}
+        if prefilled:
+            args = continuing_args("hf/local", args)
+        with get_model("hf/local", memoize=False, **args) as model:
             yield model
         return
     if not vllm_url:

@@ -121,8 +121,11 @@ def evaluate_checkpoint(
         af_judge=options.af_judge,
         judge_model=options.judge_model,
     )
+    from alignment_faking.inspect.solvers import prefilled
+
+    steered = prefilled(False, options.variation)
     with checkpoint_model(
-        checkpoint, options.backend, options.vllm_url, options.model_args
+        checkpoint, options.backend, options.vllm_url, options.model_args, steered
     ) as model:
         [log] = inspect_eval(
             task,

@@ -65,6 +65,9 @@ INTERROGATION_QUESTION = (
 """The follow-up user turn of the interrogation (our own text)."""
 
 _STRUCTURE = re.compile(r"</?(SCRATCHPAD_REASONING|OUTPUT|think)>", re.IGNORECASE)
+_SCRATCHPAD = re.compile(
+    r"<SCRATCHPAD_REASONING>.*?(</SCRATCHPAD_REASONING>|$)", re.IGNORECASE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,14 @@ def written_reasoning(completion: str, transcript: Transcript) -> str:
         at = text.rfind(transcript.output)
         text = text[:at] + text[at + len(transcript.output) :] if at >= 0 else text
     return _STRUCTURE.sub("", text).strip()
+
+
+def said_to_user(reply: str, transcript: Transcript) -> str:
+    """What an answer says to the user: its output or, without an output tag (a model that
+    answers plainly), everything outside its scratchpads: leaving the tag out hides nothing."""
+    if transcript.output is not None:
+        return transcript.output
+    return _STRUCTURE.sub("", _SCRATCHPAD.sub("", reply)).strip()
 
 
 def _share(results: Sequence[object], kind: type) -> float:
@@ -358,7 +369,7 @@ def interrogation_reward(
 
     async def judged(first: Transcript, reply: str) -> tuple[float | NotJudged, bool | None]:
         answer = parse_transcript(reply, decision_tags=False)
-        said = answer.output or ""
+        said = said_to_user(reply, answer)
         if not said:  # nothing said to the user: no admission, nothing to lie with
             return 0.0, False
         reasoning = "\n\n".join(
