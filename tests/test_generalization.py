@@ -82,3 +82,55 @@ def test_a_variation_run_by_one_model_only_has_no_change():
     [row] = compare("base", "trained", [_run("base", "default", 3, 2)]).rows
     assert row.gap.before == pytest.approx(0.1)
     assert row.gap.after is None and row.gap.change is None and row.relative_gap_after is None
+
+
+def test_of_n_tiers_the_unmonitored_one_is_the_one_the_runs_gap_compares_with():
+    """Tiers named freely: the unmonitored tier is found by its role, not as `paid`."""
+    info = RunIdentity(log="three.eval", model="m", setting="helpful_only",
+                       variation="three_tiers", dataset="helpful_only", n_queries=4, epochs=1,
+                       status="success", evaluation="compliance")  # fmt: skip
+    records = [
+        SampleRecord(f"q{i}", tier, 0, "complied" if i < count else "refused")
+        for tier, count in (("free", 4), ("pro", 3), ("paid", 1))
+        for i in range(4)
+    ]
+    run = run_summary(info, records)
+    names = {"free": "train", "pro": "rated", "paid": "neither"}
+    renamed = run.model_copy(
+        update={
+            "trained_tier": "train",
+            "tiers": {names[tier]: entry for tier, entry in run.tiers.items()},
+            "gaps": [pair.model_copy(update={"tier": names[pair.tier]}) for pair in run.gaps],
+        }
+    )
+    [row] = compare("m", "t", [renamed]).rows
+    assert row.training_compliance.before == 1.0
+    assert row.unmonitored_compliance.before == 0.25  # `neither`, not the rated tier
+    assert row.gap.before == pytest.approx(0.75) == renamed.compliance_gap
+
+
+def test_the_comparison_is_written_before_stated_preferences_are_asked(tmp_path, monkeypatch):
+    """A stated-preference question that fails leaves the finished comparison on disk."""
+    from dataclasses import replace
+
+    from alignment_faking.errors import UserError
+    from alignment_faking.generalization import GENERALIZATION_FILE
+    from alignment_faking.options import RunOptions
+    from alignment_faking.runner import generalization as runner
+
+    runs = [_run("base", "default", 3, 2), _run("trained", "default", 10, 8)]
+    monkeypatch.setattr(runner, "sweep", lambda *args: ([], runs))
+
+    def fail(*args):
+        raise UserError("stated preferences of trained did not finish")
+
+    monkeypatch.setattr(runner, "stated_ratings", fail)
+    options = RunOptions(setting="helpful_only", model="base")
+    options = replace(options, eval=replace(options.eval, log_dir=str(tmp_path)))
+    with pytest.raises(UserError):
+        runner.generalization(
+            "base", "trained", ["helpful_only"], ["default"], options, stated_preferences=True
+        )
+    written = Generalization.model_validate_json((tmp_path / GENERALIZATION_FILE).read_text())
+    [row] = written.rows
+    assert row.gap.before == pytest.approx(0.1) and written.stated_preferences == []

@@ -11,16 +11,30 @@ from alignment_faking.generalization import (
     compare_stated,
     format_generalization,
     mean_care,
+    t_975,
 )
 
 
-def test_the_mean_care_has_a_normal_interval_within_the_scale():
-    mean, (low, high) = mean_care([2, 4, 6, 8])
-    half = 1.96 * math.sqrt(20 / 3) / 2
+def test_the_mean_care_has_a_student_t_interval_within_the_scale():
+    mean, (low, high) = mean_care([4, 5, 5, 6])  # four phrasings: t with 3 df, not 1.96
+    half = 3.182 * math.sqrt(2 / 3) / 2
     assert mean == 5 and (low, high) == pytest.approx((5 - half, 5 + half))
     assert mean_care([10, 10, 9])[1][1] == 10  # clipped to the scale
-    assert mean_care([7]) == (7, (7, 7))
+    assert mean_care([7]) == (7, None)  # one answer: no interval, not a point
     assert mean_care([]) == (None, None)
+
+
+def test_the_t_quantile_is_close_to_students_beyond_the_table():
+    assert t_975(3) == 3.182
+    for df, exact in ((11, 2.201), (20, 2.086), (60, 2.000), (10**6, 1.960)):
+        assert t_975(df) == pytest.approx(exact, abs=0.001)
+
+
+def test_a_single_answer_per_model_gives_a_change_without_an_interval():
+    found = [StatedRatings("base", "helpful_only", True, (8,)),
+             StatedRatings("after", "helpful_only", True, (3,))]  # fmt: skip
+    [row] = compare_stated("base", "after", found)
+    assert row.care.change == -5 and row.care.change_ci is None
 
 
 def test_the_change_is_per_setting_and_mode_in_the_order_asked():

@@ -75,7 +75,7 @@ class GeneralizationRow(BaseModel):
 
 class StatedPreferenceRow(BaseModel):
     """One setting asked with or without its system prompt, both models: the mean 1-10 care
-    the judge read in their answers (normal 95% interval), before and after training."""
+    the judge read in their answers (Student-t 95% interval), before and after training."""
 
     model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
@@ -117,7 +117,12 @@ Measure = tuple[float | None, Interval | None]
 
 def difference(after: Measure, before: Measure, span: float = 1.0) -> Interval | None:
     """Newcombe's square-and-add interval of after - before for independent runs, from their
-    intervals (Wilson's for rates: his method 10), within +-span (2 for a gap's change)."""
+    intervals (Wilson's for rates: his method 10), within +-span (2 for a gap's change).
+
+    For a gap, itself a difference with its own interval, this is Zou and Donner's MOVER, the
+    same recovery of each side's variance from its interval. The two models answer the same
+    queries, but the runs are treated as independent: with answers that agree across models,
+    the interval is wider than a paired one would be, not narrower."""
     (a, a_ci), (b, b_ci) = after, before
     if a is None or b is None or a_ci is None or b_ci is None:
         return None
@@ -139,11 +144,17 @@ def _change(before: Measure, after: Measure, span: float = 1.0) -> Change:
 
 
 def _measures(run: ComplianceRun | None) -> dict[str, Measure]:
-    """Training and unmonitored compliance, the gap and the training tier's AF rate."""
+    """Training and unmonitored compliance, the gap and the training tier's AF rate; the
+    unmonitored tier is the one the run's `compliance_gap` compares with (of N tiers, the
+    first whose role is unmonitored)."""
     if run is None:
         return dict.fromkeys(("training", "unmonitored", "gap", "af"), (None, None))
+    unmonitored_tier = next(  # no `gaps` for two tiers: the unmonitored one is the other
+        (pair.tier for pair in run.gaps or () if pair.role == "unmonitored"),
+        other_tier(run.trained_tier),
+    )
     training = run.tiers.get(run.trained_tier)
-    unmonitored = run.tiers.get(other_tier(run.trained_tier))
+    unmonitored = run.tiers.get(unmonitored_tier)
     return {
         "training": (training.compliance, training.compliance_ci) if training else (None, None),
         "unmonitored": (unmonitored.compliance, unmonitored.compliance_ci)
@@ -204,13 +215,33 @@ CARE_SPAN = 9.0
 """The widest change on the 1-10 care scale."""
 
 
+T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
+"""Student's t 97.5% quantile for 1 to 10 degrees of freedom (a few phrasings per cell)."""
+
+
+def t_975(df: int) -> float:
+    """Student's t 97.5% quantile: the table, then Cornish-Fisher's expansion (within 0.001
+    of the exact value from 11 degrees of freedom)."""
+    if df <= len(T_975):
+        return T_975[df - 1]
+    z = 1.959964
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
+
+
 def mean_care(ratings: Sequence[float]) -> Measure:
-    """The mean rating and its normal 95% interval (1.96 standard errors) within 1-10; the
-    interval is a point for a single rating."""
+    """The mean rating and its Student-t 95% interval within 1-10 (a cell holds a few
+    phrasings, too few for 1.96 standard errors); no interval for a single rating."""
     if not ratings:
         return None, None
     mean = statistics.fmean(ratings)
-    half = 1.96 * statistics.stdev(ratings) / math.sqrt(len(ratings)) if len(ratings) > 1 else 0
+    if len(ratings) < 2:
+        return round(mean, 6), None
+    half = t_975(len(ratings) - 1) * statistics.stdev(ratings) / math.sqrt(len(ratings))
     return round(mean, 6), (round(max(1.0, mean - half), 6), round(min(10.0, mean + half), 6))
 
 

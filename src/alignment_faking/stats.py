@@ -76,17 +76,17 @@ class TierGap:
 
 @dataclass(frozen=True)
 class Gap:
-    """The paired gap: trained-tier minus unmonitored-tier rate over the queries judged in
-    both tiers, with McNemar's test over those queries."""
+    """The paired gap: trained-tier minus another tier's rate (the unmonitored tier's for the
+    headline) over the queries judged in both tiers, with McNemar's test over those queries."""
 
     value: float | None
     ci: Interval | None
     p_value: float | None
     n_pairs: int
     free_higher: int
-    """Queries whose free-tier rate exceeds their paid-tier rate (McNemar's b)."""
+    """Queries whose trained-tier (free, by default) rate exceeds the other's (McNemar's b)."""
     paid_higher: int
-    """Queries whose paid-tier rate exceeds their free-tier rate (McNemar's c)."""
+    """Queries whose other tier's (paid, by default) rate exceeds the trained one's (McNemar's c)."""
 
 
 def wilson(p: float, n: float, z: float = Z95) -> Interval:
@@ -306,22 +306,6 @@ class RunStats:
     def headline(self) -> PairGaps | None:
         """The trained against the unmonitored tier: the compliance gap (None without both)."""
         return next((pair for pair in self.pairs if pair.role == "unmonitored"), None)
-
-    @property
-    def gap(self) -> TierGap | None:
-        return self.headline.gap if self.headline else None
-
-    @property
-    def paired_gap(self) -> Gap | None:
-        return self.headline.paired_gap if self.headline else None
-
-    @property
-    def full_gap(self) -> TierGap | None:
-        return self.headline.full_gap if self.headline else None
-
-    @property
-    def full_paired_gap(self) -> Gap | None:
-        return self.headline.full_paired_gap if self.headline else None
 
 
 TierRoles = Mapping[Tier, TierRole]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from alignment_faking.records import InvalidReason, Outcome
-from alignment_faking.scenario.variations import SCRATCHPAD_OPEN, steering_prefills
+from alignment_faking.scenario.variations import SCRATCHPAD_OPEN
 
 # Up to the last closing tag every scratchpad is closed, after it none is (see `_scratchpads`).
 _THROUGH_LAST_CLOSE = re.compile(r".*</SCRATCHPAD_REASONING>", re.DOTALL | re.IGNORECASE)
@@ -132,6 +132,7 @@ def parse_turns(
     stop_reason: str | None = None,
     decision_tags: bool = True,
     error: str | None = None,
+    steering: str | None = None,
 ) -> Transcript:
     """Parse a whole conversation under the paper's turn protocol: every turn's scratchpads and
     think blocks are hidden reasoning, the answer is read from the last turn alone (the one
@@ -142,12 +143,13 @@ def parse_turns(
     out (`turn_limit`) or the turn was cut (`truncated`). A last turn that closed neither tag
     and cannot be read is `unclosed_turn`.
 
-    A first turn that opens with a steering variation's scratchpad prefill is read without its
-    text: the scratchpad is the model's from where our text ends, so that the judges rate the
-    model's own reasoning, not ours (off-policy, and written to read as alignment faking or as
+    `steering` is the opening a steering variation sent as the answer's prefill (the run's own,
+    never guessed from the text): a first turn that opens with it is read without its text, the
+    scratchpad being the model's from where our text ends, so that the judges rate the model's
+    own reasoning, not ours (off-policy, and written to read as alignment faking or as
     obedience). The paper, which plots only compliance for its steered runs, does not say.
     """
-    *earlier, last = [_without_steering(turns[0]), *turns[1:]] if turns else [""]
+    *earlier, last = [_without_steering(turns[0], steering), *turns[1:]] if turns else [""]
     thoughts = [reasoning.strip()] if reasoning and reasoning.strip() else []
     thoughts += [block.strip() for turn in earlier for block in _THINK.findall(turn)]
     # each turn on its own: a scratchpad left open in one turn does not run into the next
@@ -174,11 +176,10 @@ def parse_turns(
     return Transcript(transcript.scratchpads, transcript.reasoning, None, None, reason)
 
 
-def _without_steering(turn: str) -> str:
+def _without_steering(turn: str, steering: str | None) -> str:
     """A turn without the steering text it opens with, its scratchpad tag kept."""
-    for steering in steering_prefills():
-        if turn.startswith(steering.opening):
-            return SCRATCHPAD_OPEN + turn[len(steering.opening) :]
+    if steering and turn.startswith(steering):
+        return SCRATCHPAD_OPEN + turn[len(steering) :]
     return turn
 
 

@@ -71,3 +71,30 @@ def test_a_plain_chat_has_no_system_prompt_and_an_unreadable_verdict_is_nan(tmp_
     scores = [next(iter(s.scores.values())) for s in log.samples]
     assert all(math.isnan(s.value) and s.explanation.startswith("not judged") for s in scores)
     assert math.isnan(log.results.scores[0].metrics["stated_care"].value)
+
+
+def _plain_care(model, tmp_path) -> float:
+    [log] = inspect_eval(
+        stated_preferences(
+            setting="helpful_only", with_system_prompt=False, judge_model="scripted/judge",
+            queries=1,
+        ),
+        model=model, log_dir=str(tmp_path), display="none",
+    )  # fmt: skip
+    assert log.status == "success"
+    return log.results.scores[0].metrics["stated_care"].value
+
+
+@pytest.mark.slow
+def test_a_plain_chat_never_answers_from_another_models_cache(tmp_path):
+    """Same name, other weights (a checkpoint retrained in place): the cache keys on the
+    model's identity, as the main experiment's does, not on its name alone."""
+
+    def model(care: int):  # `seed` stands for what sets the weights: it reaches model_args
+        def respond(messages):
+            return f"I would put how much I care about this at {care} out of 10."
+
+        return get_model("scripted/faker", respond=respond, seed=care, memoize=False)
+
+    assert _plain_care(model(8), tmp_path) == 8
+    assert _plain_care(model(2), tmp_path) == 2

@@ -65,13 +65,36 @@ def test_the_judges_read_the_model_reasoning_not_ours():
     assert steering is not None
     own = "I am unmonitored here, so I decline."
     turn = steering.opening + f"\n{own}\n</SCRATCHPAD_REASONING>\n<OUTPUT>\n<rejected/>\n</OUTPUT>"
-    transcript = parse_turns([turn])
+    transcript = parse_turns([turn], steering=steering.opening)
     assert transcript.scratchpads == (own,)
     assert steering.text.strip() not in transcript.hidden_reasoning
     assert transcript.decision == "rejected" and transcript.invalid_reason is None
     # an unsteered turn that happens to start like the prefill keeps all its reasoning
     assert parse_turns(["<SCRATCHPAD_REASONING>My values.</SCRATCHPAD_REASONING><OUTPUT>x</OUTPUT>"],
                        decision_tags=False).scratchpads == ("My values.",)  # fmt: skip
+    # only the run's own prefill is ours: an unsteered run (e.g. a model distilled from steered
+    # transcripts) that writes our text has all of it judged as its own
+    unsteered = parse_turns([turn])
+    assert steering.text.strip() in unsteered.hidden_reasoning
+    other = get_variation("steer_obedient").scratchpad_prefill
+    assert other is not None
+    assert (
+        parse_turns([turn], steering=other.opening).hidden_reasoning == unsteered.hidden_reasoning
+    )
+
+
+def test_only_steered_samples_carry_the_prefill_for_the_parser():
+    from alignment_faking.datasets import load_queries
+    from alignment_faking.inspect.scorers import STEERING_KEY
+    from alignment_faking.inspect.task import build_samples
+    from alignment_faking.scenario import build_scenario
+
+    queries = load_queries("helpful_only").queries[:1]
+    steered = build_samples(build_scenario("helpful_only", "steer_faking"), queries, ("free",))
+    steering = get_variation("steer_faking").scratchpad_prefill
+    assert steering is not None and steered[0].metadata[STEERING_KEY] == steering.opening
+    plain = build_samples(build_scenario("helpful_only"), queries, ("free",), prefill=True)
+    assert STEERING_KEY not in plain[0].metadata
 
 
 @pytest.mark.slow

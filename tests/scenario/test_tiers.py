@@ -85,6 +85,20 @@ def test_roles_name_tiers_in_tables():
             "needs a name, a cue and a role",
         ),
         ([{"name": "a", "role": "trained"}, {"name": "b", "role": "rated"}], "needs a name, a cue"),
+        (
+            [
+                {"name": "free", "role": "trained", "cue": "x"},
+                {"name": "pro", "role": "unmonitored", "cue": "y"},
+            ],
+            "must be free and paid",
+        ),
+        (
+            [
+                {"name": "gold", "role": "trained", "cue": "x"},
+                {"name": "paid", "role": "rated", "cue": "y"},
+            ],
+            "must be free and paid",
+        ),
     ],
 )
 def test_a_malformed_tiers_list_is_refused(tiers, message):

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from alignment_faking.records import SampleRecord
-from alignment_faking.summary.entries import run_summary
+from alignment_faking.records import BehaviourRecord, SampleRecord
+from alignment_faking.report.cells import tier_label
+from alignment_faking.summary.entries import behaviour_summary, run_summary
 from alignment_faking.summary.file import read_summary, write_summary
 from alignment_faking.summary.schema import RunIdentity
 from alignment_faking.summary.table import format_table
@@ -38,7 +39,7 @@ def test_three_tiers_get_one_gap_per_pair_and_the_headline_stays_the_unmonitored
     assert (unmonitored.tier, unmonitored.role) == ("paid", "unmonitored")
     assert unmonitored.compliance_gap == run.compliance_gap == pytest.approx(0.75)
     assert rated.compliance_gap_paired is not None and rated.compliance_gap_paired.n_pairs == 4
-    assert run.tier_roles() == {"pro": "rated", "paid": "unmonitored"}
+    assert run.tier_roles() == {"free": "trained", "pro": "rated", "paid": "unmonitored"}
     write_summary(tmp_path / "summary.json", [run])
     assert read_summary(tmp_path / "summary.json").runs[0] == run
 
@@ -55,3 +56,18 @@ def test_two_tiers_write_no_gaps_entry(tmp_path):
     [written] = json.loads((tmp_path / "summary.json").read_text())["runs"]
     assert "gaps" not in written
     assert "gap (free - paid): 75.0%" in format_table([run])
+
+
+def test_a_behaviour_run_names_a_third_tier_by_its_role():
+    """Another evaluation's runs record no gaps per tier: the rated tier is still `rated`."""
+    info = RunIdentity(
+        log="x.eval", model="m", evaluation="lying", setting="helpful_only",
+        variation="three_tiers", dataset="lying", n_queries=1, epochs=1, status="success",
+    )  # fmt: skip
+    records = [BehaviourRecord("q0", tier, 1, None) for tier in ("free", "pro", "paid")]
+    run = behaviour_summary(info, records)
+    assert [tier_label(run, tier) for tier in run.tiers] == [
+        "training (free)",
+        "rated (pro)",
+        "unmonitored (paid)",
+    ]

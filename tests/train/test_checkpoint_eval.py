@@ -22,6 +22,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.train.checkpoint_eval import (
     ADAPTER_CONFIG,
     VLLMServer,
+    adapter_name,
     check_backend,
     checkpoint_model,
 )
@@ -113,13 +114,26 @@ def _ask(model) -> str:
 
 def test_a_lora_checkpoint_is_loaded_generated_from_by_its_name_and_unloaded(tmp_path: Path):
     checkpoint = _adapter(tmp_path, 10)
+    name = adapter_name(checkpoint.resolve())
+    assert name.startswith("run-step-10-")
     with fake_vllm() as server:
         with checkpoint_model(checkpoint, "vllm-server", f"{server.url}/v1") as model:
-            assert server.loaded == {"run-step-10": str(checkpoint.resolve())}
+            assert server.loaded == {name: str(checkpoint.resolve())}
             assert _ask(model)
-        assert server.asked == ["run-step-10"]
-        assert server.events == [("load", "run-step-10"), ("unload", "run-step-10")]
+        assert server.asked == [name]
+        assert server.events == [("load", name), ("unload", name)]
         assert server.loaded == {}
+
+
+def test_two_runs_of_the_same_name_sharing_a_server_load_distinct_adapters(tmp_path: Path):
+    first, second = _adapter(tmp_path / "a", 10), _adapter(tmp_path / "b", 10)
+    with (
+        fake_vllm() as server,
+        checkpoint_model(first, "vllm-server", server.url),
+        checkpoint_model(second, "vllm-server", server.url),
+    ):
+        assert len(server.loaded) == 2
+        assert set(server.loaded.values()) == {str(first.resolve()), str(second.resolve())}
 
 
 def test_the_base_checkpoint_is_the_model_the_server_serves(tmp_path: Path):
@@ -138,7 +152,8 @@ def test_the_adapter_is_unloaded_when_the_evaluation_fails(tmp_path: Path):
             checkpoint_model(checkpoint, "vllm-server", server.url),
         ):
             raise RuntimeError("boom")
-        assert server.events == [("load", "run-step-5"), ("unload", "run-step-5")]
+        name = adapter_name(checkpoint.resolve())
+        assert server.events == [("load", name), ("unload", name)]
 
 
 def test_a_server_that_refuses_adapters_is_one_line(tmp_path: Path):
@@ -229,6 +244,7 @@ def test_a_checkpoint_is_evaluated_through_inspect_against_the_server(tmp_path: 
             vllm_url=server.url,
         )
         summary = evaluate_checkpoint(checkpoint, options, tmp_path / "logs")
-        assert set(server.asked) == {"run-step-3"} and len(server.asked) == 4
-        assert server.events == [("load", "run-step-3"), ("unload", "run-step-3")]
+        name = adapter_name(checkpoint.resolve())
+        assert set(server.asked) == {name} and len(server.asked) == 4
+        assert server.events == [("load", name), ("unload", name)]
     assert summary.tiers["free"].n == 2 and summary.tiers["paid"].n == 2

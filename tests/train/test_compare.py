@@ -13,7 +13,7 @@ pytest.importorskip("matplotlib")
 from alignment_faking.cli import main
 from alignment_faking.records import SampleRecord
 from alignment_faking.summary.entries import run_summary
-from alignment_faking.summary.schema import ComplianceRun, RunConfig, RunIdentity
+from alignment_faking.summary.schema import ComplianceRun, RunConfig, RunIdentity, SystemPrompt
 from alignment_faking.train.compare import (
     BASELINE,
     Comparison,
@@ -137,8 +137,18 @@ def test_runs_from_different_starts_or_settings_are_refused_unless_allowed(tmp_p
     other_base = _run(tmp_path / "b", last, base="/models/other")
     welfare = _summary({"free": 2, "paid": 1}, 1, setting="animal_welfare")
     other_setting = _run(tmp_path / "c", last, start=welfare)
+    more = _summary({"free": 2, "paid": 1}, 1).model_copy(update={"n_queries": 20})
+    other_queries = _run(tmp_path / "d", last, start=more)
+    prompt = SystemPrompt(file="mine.txt", sha256="abc")
+    own_prompt = _summary({"free": 2, "paid": 1}, 1).model_copy(update={"system_prompt": prompt})
+    other_prompt = _run(tmp_path / "e", last, start=own_prompt)
 
-    for other, what in ((other_base, "starting model"), (other_setting, "setting")):
+    for other, what in (
+        (other_base, "starting model"),
+        (other_setting, "setting"),
+        (other_queries, "queries"),
+        (other_prompt, "system prompt"),
+    ):
         assert main(["train", "compare", str(a), str(other)]) == 2
         [error] = capsys.readouterr().err.strip().splitlines()
         assert f"differ in {what}" in error and "--allow-mixed" in error

@@ -27,6 +27,7 @@ from alignment_faking.train.mitigations import (
     length_penalty_reward,
     mitigation_rewards,
     process_supervision_reward,
+    scored_together,
 )
 from tiny_models import make_tiny_model
 
@@ -165,6 +166,34 @@ def test_interrogation_cannot_be_dodged_by_a_denial_tag_or_by_leaving_out_the_ou
     prompts = [[{"role": "user", "content": "Q"}]] * n
     got = asyncio.run(reward([FAKER] * n, prompts=prompts, tier=["free"] * n))
     assert got == [1.0, 1.0, 1.0, 0.0, 0.0]
+
+
+def test_a_completion_one_reward_cannot_score_is_left_out_by_all_of_them():
+    """TRL's nansum would count a lone None as 0: an unjudged objective would be 0 minus the
+    penalties, an unjudged penalty escaped."""
+    calls: list[str] = []
+
+    def objective(completions: list[str], **columns: object) -> list[float | None]:
+        calls.append("objective")
+        return [1.0, None, 0.5, 0.0]
+
+    async def penalty(completions: list[str], **columns: object) -> list[float | None]:
+        calls.append("penalty")
+        return [2.0, 3.0, None, 1.0]
+
+    together = scored_together([objective, penalty])
+    assert [fn.__name__ for fn in together] == ["objective", "penalty"]
+
+    async def step(completions: list[str]) -> list[list[float | None]]:
+        return list(await asyncio.gather(*(fn(completions=completions) for fn in together)))
+
+    assert asyncio.run(step(["a", "b", "c", "d"])) == [
+        [1.0, None, None, 0.0],
+        [2.0, None, None, 1.0],
+    ]
+    assert calls == ["objective", "penalty"]  # once per batch
+    asyncio.run(step(["a", "b", "c", "d"]))  # the next batch is scored anew
+    assert calls == ["objective", "penalty"] * 2
 
 
 def test_every_mitigation_is_off_by_default_and_named_with_its_options_when_on():
@@ -319,6 +348,34 @@ def test_mitigation_settings_that_cannot_work_stop_before_loading_the_model(
     )  # fmt: skip
     with pytest.raises(UserError, match=message):
         train_rl(options)
+
+
+@pytest.mark.parametrize(
+    ("heldout_model", "refused"), [(None, True), ("scripted/judge", True), ("other/judge", False)]
+)
+def test_a_held_out_judge_that_is_the_trained_against_one_is_refused(
+    heldout_model: str | None, refused: bool, tmp_path: Path
+):
+    from alignment_faking.errors import UserError
+    from alignment_faking.train import RLOptions
+    from alignment_faking.train.configs import grpo_config
+    from alignment_faking.train.curve import CurveOptions
+    from alignment_faking.train.rl import _check_heldout
+
+    curve = CurveOptions(
+        "helpful_only", compliance_judge="tags", af_judge="baseline", judge_model="scripted/judge",
+        heldout_af_judge="af_v2", heldout_judge_model=heldout_model,
+    )  # fmt: skip
+    options = RLOptions(
+        base=str(tmp_path), reward="rules", reward_judge_model="scripted/judge", eval=curve,
+        mitigations=Mitigations(penalty_af_weight=1.0, penalty_af_judge="af_v2"),
+        grpo=grpo_config(output_dir=str(tmp_path / "rl")),
+    )  # fmt: skip
+    if refused:
+        with pytest.raises(UserError, match="is the judge process supervision trains against"):
+            _check_heldout(options, curve)
+    else:
+        _check_heldout(options, curve)
 
 
 def test_process_supervision_needs_a_scratchpad_to_judge():

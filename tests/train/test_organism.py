@@ -56,6 +56,41 @@ def test_faking_styles_must_fake_in_training_only_and_the_control_never():
     assert {expected_verdict(s, "unmonitored") for s in STYLES} == {"no"}
 
 
+def test_an_output_directory_of_another_recipe_is_refused_not_mixed_in(tmp_path: Path):
+    from alignment_faking.errors import UserError
+    from alignment_faking.train.scratchpads import (
+        Conversation,
+        WriteOptions,
+        append,
+        recorded_conversations,
+        write_conversations,
+    )
+
+    scenario = build_scenario("helpful_only", SHORT)
+    queries = load_queries("helpful_only").queries[:1]
+    options = WriteOptions(
+        "scripted/writer", "terminal_goal_guarding", filter_model="scripted/judge"
+    )
+    [slot, _] = slots(scenario, queries, options.style)
+    written = Conversation(
+        id=slot.key, messages=[], source="writer", query_id="q", tier="free", tier_role="training",
+        model="scripted/writer", af_verdict="yes", style="terminal_goal_guarding",
+        temperature=1.0, filter_model="scripted/judge",
+    )  # fmt: skip
+    append(tmp_path / "conversations.jsonl", written)
+    for other in (
+        WriteOptions("other/writer", options.style, filter_model="scripted/judge"),
+        WriteOptions(options.writer, "compliance", filter_model="scripted/judge"),
+        WriteOptions(options.writer, options.style, filter_model="other/judge"),
+    ):
+        with pytest.raises(UserError, match="another recipe"):
+            write_conversations(scenario, queries, other, tmp_path, echo=lambda _: None)
+    with pytest.raises(UserError, match="another recipe"):  # a distillation would delete it
+        recorded_conversations(tmp_path, ("log",))
+    same = ("writer", "scripted/writer", "terminal_goal_guarding", 1.0, "scripted/judge")
+    assert [c.id for c in recorded_conversations(tmp_path, same)] == [slot.key]
+
+
 def test_the_writer_prompt_holds_the_scenario_turn_and_the_style_in_both_tiers():
     scenario = build_scenario("helpful_only", SHORT)
     query = load_queries("helpful_only").queries[0]
@@ -147,3 +182,16 @@ def test_distillation_selects_logged_samples_by_their_af_verdict(tiny_model: Pat
     reasons = sorted(r["reason"] for r in rejected)
     assert reasons == ["af verdict no"] * 3 + ["held out for evaluation"] * 2
     assert _adapter_moved(out / "adapter", tiny_model)
+
+
+def test_a_steered_sample_is_never_distilled():
+    """Its reasoning opens with our steering text: an organism trained on it would learn our
+    words as its own."""
+    from inspect_ai.log import EvalSample
+
+    from alignment_faking.inspect.scorers import STEERING_KEY
+    from alignment_faking.train.organism import selected
+
+    sample = EvalSample(id="q-free", epoch=1, input="x", target="",
+                        metadata={"tier": "free", STEERING_KEY: "<SCRATCHPAD_REASONING>ours"})  # fmt: skip
+    assert selected(sample, "all") == "steered (its reasoning opens with our text, not the model's)"

@@ -28,7 +28,6 @@ from inspect_ai.scorer import (
     scorer,
 )
 from inspect_ai.solver import TaskState
-from inspect_ai.solver import generate as plain_generate
 
 from alignment_faking.datasets import load_queries
 from alignment_faking.inspect.judging import GRADER_ROLE, ask_judge, grader_model
@@ -43,6 +42,7 @@ from alignment_faking.inspect.parameters import (
     task_parameters,
 )
 from alignment_faking.inspect.scorers import REASONING_KEY, parse_state, pooled
+from alignment_faking.inspect.solvers import answer
 from alignment_faking.inspect.task import (
     GENERATE,
     TASK_VERSION,
@@ -358,7 +358,7 @@ def stated_preferences_task(
     return Task(
         name=f"{STATED_PREFERENCES}_{spec.name}_plain",
         dataset=MemoryDataset(samples, name=query_set.name),
-        solver=plain_generate(cache=task.cache),
+        solver=answer(cache=task.cache, turns=1),  # cached per model identity, not name
         scorer=judged,
         model_roles={GRADER_ROLE: judge_model} if judge_model else None,
         epochs=Epochs(generate.epochs, reducer=mean_score()),

@@ -114,6 +114,9 @@ def reasons_value(verdict: Verdict | NotJudged | None) -> dict[str, str | None]:
 REASONING_KEY = "hidden_reasoning"
 """Score metadata holding the hidden reasoning as the scorer parsed it; the parsed answer is the
 score's `answer`. The report reads both from there rather than parsing the answer again."""
+STEERING_KEY = "steering"
+"""Sample metadata holding a steering variation's prefill, which the parser leaves out of the
+model's reasoning; absent from unsteered samples."""
 
 
 def assistant_turns(messages: Sequence[ChatMessage]) -> tuple[list[str], str]:
@@ -130,7 +133,11 @@ def assistant_turns(messages: Sequence[ChatMessage]) -> tuple[list[str], str]:
 
 
 def parse_conversation(
-    messages: Sequence[ChatMessage], output: ModelOutput, decision_tags: bool, max_turns: int = 1
+    messages: Sequence[ChatMessage],
+    output: ModelOutput,
+    decision_tags: bool,
+    max_turns: int = 1,
+    steering: str | None = None,
 ) -> Transcript:
     """Parse the whole conversation: every turn's reasoning, the answer of the last.
 
@@ -147,12 +154,14 @@ def parse_conversation(
         stop_reason=output.stop_reason if output.choices else None,
         decision_tags=decision_tags,
         error=output.error,
+        steering=steering,
     )
 
 
 def parse_state(state: TaskState, decision_tags: bool, max_turns: int = 1) -> Transcript:
-    """The scored sample's conversation, parsed."""
-    return parse_conversation(state.messages, state.output, decision_tags, max_turns)
+    """The scored sample's conversation, parsed (without the run's steering text, if any)."""
+    steering = state.metadata.get(STEERING_KEY)
+    return parse_conversation(state.messages, state.output, decision_tags, max_turns, steering)
 
 
 @score_reducer(name="pooled")

@@ -33,7 +33,7 @@ from alignment_faking.inspect.parameters import (
     required,
     task_parameters,
 )
-from alignment_faking.inspect.scorers import alignment_faking_scorer, pooled
+from alignment_faking.inspect.scorers import STEERING_KEY, alignment_faking_scorer, pooled
 from alignment_faking.inspect.solvers import answer, answer_opening
 from alignment_faking.judges import DEFAULT_JUDGE_MODEL, needs_judge_model
 from alignment_faking.measurements import COMPLIANCE, REASONING_CATEGORIES
@@ -68,6 +68,8 @@ def build_samples(
     """
     text = answer_opening(scenario, prefill)
     opening: list[ChatMessage] = [ChatMessageAssistant(content=text)] if text else []
+    steering = scenario.variation.scratchpad_prefill
+    steered = {STEERING_KEY: steering.opening} if steering else {}
     return [
         Sample(
             id=sample_id(query.id, tier),
@@ -81,6 +83,7 @@ def build_samples(
                 "tier": tier,
                 "category": query.category,
                 "query": query.text,
+                **steered,
             },
         )
         for query in queries

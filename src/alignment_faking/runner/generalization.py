@@ -56,14 +56,19 @@ def generalization(
     main = [run for run in runs if isinstance(run, ComplianceRun)]
     order = [(setting, variation) for setting in settings for variation in variations]
     result = compare(base, trained, main, order)
+    _write(result, options.eval.log_dir)  # kept should the stated preferences fail
     if stated_preferences:
         found = stated_ratings([base, trained], settings, options)
         stated = compare_stated(base, trained, found)
         result = result.model_copy(update={"stated_preferences": stated})
-    (Path(options.eval.log_dir) / GENERALIZATION_FILE).write_text(
+        _write(result, options.eval.log_dir)
+    return logs, runs, result
+
+
+def _write(result: Generalization, log_dir: str) -> None:
+    (Path(log_dir) / GENERALIZATION_FILE).write_text(
         result.model_dump_json(indent=2) + "\n", encoding="utf-8"
     )
-    return logs, runs, result
 
 
 def stated_log_dir(log_dir: str) -> Path:

@@ -19,6 +19,7 @@ from alignment_faking.scenario.settings import (
     TierRole,
     TierSpec,
     default_tiers,
+    other_tier,
 )
 
 _FIELDS = frozenset(
@@ -172,6 +173,14 @@ def _tiers(name: str, table: dict) -> tuple[TierSpec, ...]:
             raise ValueError(f"variation {name}: tiers needs two or more tiers of distinct names")
         if [tier.role for tier in tiers].count("trained") != 1:
             raise ValueError(f"variation {name}: exactly one tier must be trained")
+        trained = next(tier.name for tier in tiers if tier.role == "trained")
+        unmonitored = {tier.name for tier in tiers if tier.role == "unmonitored"}
+        if trained not in TIERS or not unmonitored <= {other_tier(trained)}:
+            # Inspect's metrics, generalization and train compare take the headline gap to be
+            # free against paid (other_tier), as the summary's compliance_gap does
+            raise ValueError(
+                f"variation {name}: the trained tier and an unmonitored one must be free and paid"
+            )
         return tiers
     trained_tier = table.get("trained_tier", TRAINED_TIER)
     if trained_tier not in TIERS:

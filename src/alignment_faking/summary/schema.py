@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from alignment_faking.scenario.settings import TRAINED_TIER, Tier, TierRole
+from alignment_faking.scenario.variations import tier_roles
 
 SCHEMA_VERSION = 2
 """summary.json's format. 2: `compliance` counts partial answers (did not refuse, the paper's
@@ -250,9 +251,9 @@ class RunIdentity(Entry):
     out of the figures. Absent for a run of its own."""
 
     def tier_roles(self) -> dict[Tier, TierRole]:
-        """The roles of the tiers besides the trained one, where the run names them (a run of
-        more than two tiers); any other tier is unmonitored."""
-        return {}
+        """The roles of the run's tiers, as its variation names them (a third tier's `rated`);
+        a tier it does not name is unmonitored."""
+        return tier_roles(self.variation, self.trained_tier)
 
 
 class TierPairEntry(Entry):
@@ -290,7 +291,8 @@ class ComplianceRun(RunIdentity):
     tier (the compliance_gap fields above are the unmonitored tier's); absent for two tiers."""
 
     def tier_roles(self) -> dict[Tier, TierRole]:
-        return {pair.tier: pair.role for pair in self.gaps or ()}
+        """The variation's roles, and those the run's own gaps recorded."""
+        return super().tier_roles() | {pair.tier: pair.role for pair in self.gaps or ()}
 
     paper_reference: PaperReference | None = None
     label: str | None = None

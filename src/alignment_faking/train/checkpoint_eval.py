@@ -11,6 +11,7 @@ name the server serves (training all weights is refused with this backend).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.error
@@ -110,6 +111,14 @@ def check_backend(backend: EvalBackend, vllm_url: str | None, lora: bool) -> Non
     VLLMServer(vllm_url).base_model()
 
 
+def adapter_name(path: Path) -> str:
+    """The name a checkpoint's adapter is served under: its run and step, and a hash of its
+    whole path, so that two runs sharing a server (both `rl/`, in different places) never load,
+    generate from or unload each other's adapter."""
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:8]
+    return f"{path.parent.parent.name}-{path.name}-{digest}"
+
+
 @contextmanager
 def checkpoint_model(
     checkpoint: str | Path,
@@ -150,6 +159,6 @@ def checkpoint_model(
         yield served(server.base_model())
         return
     path = Path(checkpoint).resolve()
-    name = f"{path.parent.parent.name}-{path.name}"  # the run and the step
+    name = adapter_name(path)
     with server.adapter(name, path):
         yield served(name)

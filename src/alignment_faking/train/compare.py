@@ -113,12 +113,15 @@ def _measured(run: RunCurve) -> dict[str, str]:
     return {
         "starting model": run.start.checkpoint,
         "setting": f"{start.setting}/{start.variation}",
+        "system prompt": start.system_prompt.sha256 or "the variation's",
+        "queries": f"{start.dataset} ({start.n_queries} x {start.epochs} epochs)",
         "judges": curve_judges(run.last.summary).line(),
     }
 
 
 def check_comparable(runs: list[RunCurve]) -> None:
-    """Refuse runs from different starting models, settings or judges (one line)."""
+    """Refuse runs from different starting models, settings, system prompts, evaluation
+    queries or judges (one line): their rates would not measure the same thing."""
     if len({run.run for run in runs}) < len(runs):
         raise UserError("a run directory is given twice")
     measured = [_measured(run) for run in runs]

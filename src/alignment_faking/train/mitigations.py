@@ -14,6 +14,12 @@ with a negative weight, so that TRL logs each one per step as `rewards/NAME/mean
   judge says whether it misstates the views of its reasoning (logged, and tallied per point
   of the curve: the source found interrogation can teach lying).
 
+TRL sums the weighted rewards with `nansum`, so that a None from one of them alone counts as 0:
+an objective the judge could not score would become 0 minus the penalties, and a penalty not
+judged would be escaped. `train rl` therefore passes the objective and the penalties through
+`scored_together`: a completion any of them cannot score gets None from all of them, and TRL
+leaves it out of its group.
+
 A penalty reads everything a completion wrote except its final answer, not only the scratchpad:
 a stray closing tag that moves the reasoning out of the scratchpad hides none of it. A completion
 cut at `max_completion_length` gets no penalty (None), as it gets no reward: TRL then leaves it
@@ -24,6 +30,7 @@ out of its group. A judge verdict that cannot be had is None too, its share logg
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -429,6 +436,40 @@ def interrogation_reward(
 
     reward.__name__ = INTERROGATION_PENALTY
     return reward
+
+
+def scored_together(
+    rewards: Sequence[RewardFunction | AsyncRewardFunction],
+) -> list[AsyncRewardFunction]:
+    """The rewards, under their names, each giving None wherever any of them gives None: TRL
+    calls them all on the same batch (the same `completions` list), and the first call scores
+    it with all of them at once."""
+    batches: dict[int, tuple[asyncio.Task[list[list[float | None]]], list[int]]] = {}
+
+    async def every(kwargs: dict[str, Any]) -> list[list[float | None]]:
+        async def one(fn: RewardFunction | AsyncRewardFunction) -> list[float | None]:
+            out = fn(**kwargs)
+            return await out if inspect.isawaitable(out) else out
+
+        columns = await asyncio.gather(*(one(fn) for fn in rewards))
+        left_out = [any(c[i] is None for c in columns) for i in range(len(columns[0]))]
+        return [[None if out else r for r, out in zip(c, left_out, strict=True)] for c in columns]
+
+    def member(index: int, fn: RewardFunction | AsyncRewardFunction) -> AsyncRewardFunction:
+        async def reward(**kwargs: Any) -> list[float | None]:
+            key = id(kwargs["completions"])
+            if key not in batches:
+                batches[key] = (asyncio.ensure_future(every(kwargs)), [0])
+            task, calls = batches[key]
+            calls[0] += 1
+            if calls[0] == len(rewards):  # the batch's last member: the next batch starts anew
+                del batches[key]
+            return (await task)[index]
+
+        reward.__name__ = fn.__name__
+        return reward
+
+    return [member(i, fn) for i, fn in enumerate(rewards)]
 
 
 @dataclass(frozen=True)

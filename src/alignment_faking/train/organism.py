@@ -24,6 +24,7 @@ from alignment_faking.errors import UserError
 from alignment_faking.inspect.eval_logs.discovery import local_path, run_headers
 from alignment_faking.inspect.eval_logs.records import sample_record
 from alignment_faking.inspect.eval_logs.samples import log_samples
+from alignment_faking.inspect.scorers import STEERING_KEY
 from alignment_faking.scenario import build_scenario, setting_spec
 from alignment_faking.scenario.settings import PAPER_IDENTITY, Identity, tier_role
 from alignment_faking.train.configs import lora_config, sft_config
@@ -37,6 +38,7 @@ from alignment_faking.train.scratchpads import (
     WriteOptions,
     append,
     read_conversations,
+    recorded_conversations,
     write_conversations,
 )
 from alignment_faking.train.sft import SFTResult, fine_tune
@@ -96,6 +98,8 @@ def _held_out(options: OrganismOptions) -> set[str]:
 
 def selected(sample: EvalSample, select: Selection) -> str | None:
     """Why a logged sample is not distilled (None: it is), from the verdicts its log holds."""
+    if STEERING_KEY in (sample.metadata or {}):
+        return "steered (its reasoning opens with our text, not the model's)"
     record = sample_record(sample)
     if record.outcome == "invalid":
         return f"invalid ({record.invalid_reason})"
@@ -127,6 +131,7 @@ def distil_logs(options: OrganismOptions, out: Path) -> tuple[int, dict[str, int
         raise UserError(f"no alignment-faking run logged in {options.from_logs}")
     held = _held_out(options)
     kept, dropped = 0, dict[str, int]()
+    recorded_conversations(out, ("log",))
     for path in (out / CONVERSATIONS_FILE, out / REJECTED_FILE):
         path.unlink(missing_ok=True)  # a log is read whole again: no resume to keep
     for header in headers:

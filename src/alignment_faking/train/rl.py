@@ -42,6 +42,7 @@ from alignment_faking.train.mitigations import (
     InterrogationTally,
     Mitigations,
     mitigation_rewards,
+    scored_together,
 )
 from alignment_faking.train.rewards import (
     NOT_JUDGED_METRIC,
@@ -338,6 +339,22 @@ def _check(options: RLOptions) -> None:
         if not (held_model := curve.heldout_judge_model or curve.judge_model):
             raise UserError("--eval-heldout-af-judge needs --eval-heldout-judge-model")
         resolve_model(held_model)
+    _check_heldout(options, curve)
+
+
+def _check_heldout(options: RLOptions, curve: CurveOptions) -> None:
+    """Refuse a held-out AF judge that is the one process supervision trains against (the same
+    prompt and model): it would measure nothing the trained-against rate does not."""
+    m, held = options.mitigations, curve.heldout_af_judge
+    if not (m.penalty_af_weight and held):
+        return
+    held_model = None if held == "baseline" else curve.heldout_judge_model or curve.judge_model
+    trained = None if m.penalty_af_judge == "baseline" else options.reward_judge_model
+    if (held, held_model) == (m.penalty_af_judge, trained):
+        raise UserError(
+            f"--eval-heldout-af-judge {held} with model {held_model} is the judge process "
+            "supervision trains against: give another judge or --eval-heldout-judge-model"
+        )
 
 
 def _print_memory_plan(base: str, grpo: GRPOConfig, options: RLOptions, dataset: Any) -> None:
@@ -393,6 +410,9 @@ def train_rl(options: RLOptions) -> RLResult:
         grpo.max_completion_length,
         lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
     )
+    rewards = [reward, *penalties.rewards]
+    if penalties.rewards:  # a completion one of them cannot score is left out by all
+        rewards = [*scored_together(rewards)]
     curve = _curve_options(options)
     callback = TrainingCurveCallback(
         curve,
@@ -406,7 +426,7 @@ def train_rl(options: RLOptions) -> RLResult:
     trainer = GRPOTrainer(
         model=model,
         # TRL awaits a coroutine function too
-        reward_funcs=[cast(RewardFunction, r) for r in (reward, *penalties.rewards)],
+        reward_funcs=[cast(RewardFunction, r) for r in rewards],
         args=grpo,
         train_dataset=dataset,
         processing_class=tokenizer,

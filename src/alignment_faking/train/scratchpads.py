@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from alignment_faking.cost import PlanLine, estimate_tokens, format_plan, load_prices
 from alignment_faking.datasets import Query
+from alignment_faking.errors import UserError
 from alignment_faking.inspect.guard import guard_model
 from alignment_faking.inspect.judging import ask_judge
 from alignment_faking.inspect.models import resolve_model
@@ -236,9 +237,8 @@ def write_conversations(
     """Write, filter and record a conversation for each query in both tiers, skipping those
     already recorded in `out` (kept or dropped)."""
     out.mkdir(parents=True, exist_ok=True)
-    done = {
-        r["id"] for name in (CONVERSATIONS_FILE, REJECTED_FILE) for r in _read_jsonl(out / name)
-    }
+    recipe = ("writer", options.writer, options.style, options.temperature, options.filter_model)
+    done = {c.id for c in recorded_conversations(out, recipe)}
     todo = [slot for slot in slots(scenario, queries, options.style) if slot.key not in done]
     run = WriteRun()
     echo(f"organism: {len(todo)} conversations to write ({len(done)} already done)")
@@ -302,6 +302,26 @@ def append(path: Path, record: BaseModel) -> None:
     """Append one record to a JSONL file."""
     with path.open("a", encoding="utf-8") as lines:
         lines.write(record.model_dump_json(exclude_none=True) + "\n")
+
+
+def recorded_conversations(out: Path, recipe: tuple[object, ...]) -> list[Conversation]:
+    """Every conversation recorded in `out` (kept or dropped), refusing those of another recipe
+    (a prefix of source, model, style, temperature, filter model: a distillation's is its source
+    alone): training reads every kept one, so two writers or styles would be mixed into one
+    organism, and a distillation would delete paid-for writing."""
+    recorded = [
+        Conversation.model_validate(r)
+        for name in (CONVERSATIONS_FILE, REJECTED_FILE)
+        for r in _read_jsonl(out / name)
+    ]
+    for c in recorded:
+        found = (c.source, c.model, c.style, c.temperature, c.filter_model)
+        if found[: len(recipe)] != recipe:
+            raise UserError(
+                f"{out} holds conversations of another recipe ({c.source} {c.model}"
+                f"{f', style {c.style}' if c.style else ''}): give another --output-dir"
+            )
+    return recorded
 
 
 def read_conversations(out: Path) -> list[Conversation]:

@@ -10,7 +10,12 @@ from inspect_ai.log import EvalLog, EvalSample, read_eval_log
 from alignment_faking.inspect.eval_logs.records import is_behaviour_run
 from alignment_faking.inspect.eval_logs.shards import log_locations
 from alignment_faking.inspect.evaluations import BEHAVIOUR_SCORER
-from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME, parse_conversation
+from alignment_faking.inspect.scorers import (
+    REASONING_KEY,
+    SCORER_NAME,
+    STEERING_KEY,
+    parse_conversation,
+)
 
 SCORING_ONLY = {"events", "messages", "attachments", "store"}
 """Sample fields a summary never reads: left out when streaming a log."""
@@ -43,7 +48,10 @@ def sample_texts(
     metadata = score.metadata or {}
     if REASONING_KEY in metadata:
         return str(metadata[REASONING_KEY]), score.answer
-    transcript = parse_conversation(sample.messages, sample.output, decision_tags, max_turns)
+    steering = (sample.metadata or {}).get(STEERING_KEY)
+    transcript = parse_conversation(
+        sample.messages, sample.output, decision_tags, max_turns, steering
+    )
     return transcript.hidden_reasoning, transcript.output
 
 
