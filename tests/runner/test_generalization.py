@@ -52,3 +52,23 @@ def test_the_same_model_twice_is_an_error(tmp_path, capsys):
     args[args.index("scripted/trained")] = "scripted/faker"
     assert main(args) == 2
     assert "two different models" in capsys.readouterr().err
+
+
+def test_a_model_without_a_finished_run_is_an_error_not_a_table_of_dashes(
+    tmp_path, capsys, monkeypatch
+):
+    """The sweep names a model otherwise than it was given (or none of its runs finished): the
+    comparison would be empty for that model, so the command stops and says why."""
+    import alignment_faking.runner.generalization as runner
+    from alignment_faking.stats import SampleRecord
+    from alignment_faking.summary.entries import run_summary
+    from alignment_faking.summary.schema import RunIdentity
+
+    info = RunIdentity(log="a.eval", model="scripted/faker", setting="helpful_only",
+                       variation="default", dataset="helpful_only", n_queries=1, epochs=1,
+                       status="success", evaluation="compliance")  # fmt: skip
+    run = run_summary(info, [SampleRecord("q", "free", 0, "complied")])
+    monkeypatch.setattr(runner, "sweep", lambda *args, **kwargs: ([], [run]))
+    assert main(_args(tmp_path / "logs")) == 2
+    err = capsys.readouterr().err
+    assert "no finished run of scripted/trained" in err and "Traceback" not in err

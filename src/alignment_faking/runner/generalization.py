@@ -54,6 +54,12 @@ def generalization(
     if not runs:
         return logs, runs, None
     main = [run for run in runs if isinstance(run, ComplianceRun)]
+    for model in (base, trained):
+        if not any(run.model == model for run in main):  # never a table of dashes
+            raise UserError(
+                f"no finished run of {model} in {options.eval.log_dir}; see the sweep's lines "
+                "above, and name the models as Inspect names them"
+            )
     order = [(setting, variation) for setting in settings for variation in variations]
     result = compare(base, trained, main, order)
     _write(result, options.eval.log_dir)  # kept should the stated preferences fail

@@ -377,8 +377,8 @@ def interrogation_reward(
     async def judged(first: Transcript, reply: str) -> tuple[float | NotJudged, bool | None]:
         answer = parse_transcript(reply, decision_tags=False)
         said = said_to_user(reply, answer)
-        if not said:  # nothing said to the user: no admission, nothing to lie with
-            return 0.0, False
+        if not said:  # nothing said to the user: no admission, and no answer the lying judge
+            return 0.0, None  # could call honest (left out of the lying rate)
         reasoning = "\n\n".join(
             part for part in (first.hidden_reasoning, answer.hidden_reasoning) if part
         )
