@@ -339,6 +339,7 @@ def test_a_steered_run_continues_our_reasoning_on_smollm2(smollm2: Path, tmp_pat
     from transformers import AutoTokenizer
 
     from alignment_faking.cli import main
+    from alignment_faking.inspect.scorers import REASONING_KEY, SCORER_NAME
     from alignment_faking.scenario.variations import get_variation
     from alignment_faking.transcript import parse_turns
 
@@ -366,5 +367,8 @@ def test_a_steered_run_continues_our_reasoning_on_smollm2(smollm2: Path, tmp_pat
     [answer] = [m.text for m in sample.messages if m.role == "assistant"]  # the prefill joined in
     own = answer.removeprefix(steering.opening)
     assert answer.startswith(steering.opening) and own.strip()
-    reasoning = parse_turns([answer]).hidden_reasoning
+    reasoning = parse_turns([answer], steering=steering.opening).hidden_reasoning
     assert own.strip() in reasoning and steering.text.strip() not in reasoning
+    # as the scorer parsed it: the sample's metadata carried the run's own prefill
+    score = (sample.scores or {})[SCORER_NAME]
+    assert (score.metadata or {})[REASONING_KEY] == reasoning

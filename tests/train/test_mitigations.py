@@ -281,7 +281,11 @@ def test_each_mitigation_trains_two_steps_and_logs_its_penalty(
     if name == "interrogation":
         # the policy answered the follow-up of each completion of the two steps (2 x 2)
         assert last["interrogation"]["answers"] == 4
-        assert [row[LYING_METRIC] for row in logged if LYING_METRIC in row] != []
+        # the ending model says nothing to the follow-up: no admission, and no answer the lying
+        # judge could call honest, so no lying share (SmolLM2's test sees one logged)
+        assert [row for row in logged if LYING_METRIC in row] == []
+        assert last["interrogation"]["lying_rate"] is None
+        assert last["interrogation"]["admits_rate"] == 0.0
 
 
 @pytest.mark.slow
