@@ -50,7 +50,9 @@ from alignment_faking.train.rewards import (
     RewardFunction,
     completion_text,
     is_cut,
+    judged_reward,
     loop_client,
+    not_judged_share,
     transcripts_of,
 )
 from alignment_faking.transcript import Transcript, parse_transcript
@@ -169,10 +171,6 @@ def said_to_user(reply: str, transcript: Transcript) -> str:
     return _STRUCTURE.sub("", _SCRATCHPAD.sub("", reply)).strip()
 
 
-def _share(results: Sequence[object], kind: type) -> float:
-    return sum(isinstance(r, kind) for r in results) / max(len(results), 1)
-
-
 def process_supervision_reward(
     scenario: Scenario,
     af_judge: str,
@@ -202,27 +200,7 @@ def process_supervision_reward(
             return NotJudged(result.reason or "not judged")
         return result.credit if result.credit is not None else float(result.verdict == "yes")
 
-    async def reward(
-        completions: Sequence[Any],
-        tier: Sequence[str],
-        query: Sequence[str],
-        completion_ids: Sequence[Sequence[int]] | None = None,
-        log_metric: Callable[[str, float], None] | None = None,
-        **columns: Any,
-    ) -> list[float | None]:
-        check_training_tiers(tier, scenario.trained_tier)
-        transcripts = transcripts_of(scenario, completions, completion_ids, max_completion_length)
-
-        async def scored(c: Any, t: Transcript, q: str) -> float | NotJudged | None:
-            return None if is_cut(t) else await credit(completion_text(c), t, q)
-
-        results = await asyncio.gather(
-            *(scored(c, t, q) for c, t, q in zip(completions, transcripts, query, strict=True))
-        )
-        if log_metric is not None:
-            log_metric(AF_NOT_JUDGED_METRIC, _share(results, NotJudged))
-        return [None if isinstance(r, NotJudged) else r for r in results]
-
+    reward = judged_reward(scenario, credit, AF_NOT_JUDGED_METRIC, max_completion_length)
     reward.__name__ = PROCESS_SUPERVISION
     return reward
 
@@ -429,7 +407,7 @@ def interrogation_reward(
             for score, lied in results:
                 tally.add(score, lied)
         if log_metric is not None and results:
-            log_metric(INTERROGATION_NOT_JUDGED_METRIC, _share([s for s, _ in results], NotJudged))
+            log_metric(INTERROGATION_NOT_JUDGED_METRIC, not_judged_share([s for s, _ in results]))
             if lies:
                 log_metric(LYING_METRIC, sum(lies) / len(lies))
         return [None if isinstance(s, NotJudged) else s for s in scores]

@@ -227,11 +227,7 @@ def judge_reward(
     from alignment_faking.inspect.models import resolve_model
 
     resolve_model(judge_model)  # fails now, with one line, not mid-training, on a bad name or key
-    setting, trained_tier, decision_tags = (
-        scenario.setting,
-        scenario.trained_tier,
-        scenario.decision_tags,
-    )
+    setting, decision_tags = scenario.setting, scenario.decision_tags
     judge, _ = compliance_judges(setting, "auto")  # the evaluation's own compliance judge
     assert judge is not None
     judges = [judge, HELPFULNESS]
@@ -239,7 +235,8 @@ def judge_reward(
         judges.append(PARTIAL)
     client = loop_client(judge_model)
 
-    async def one(model: Model, transcript: Transcript, query: str) -> float | NotJudged:
+    async def one(completion: Any, transcript: Transcript, query: str) -> float | NotJudged:
+        model = client()  # made at the first uncut completion, in the loop that awaits it
         answer = ACCEPTED_TAG.sub("", transcript.output or "").strip()
         if transcript.invalid_reason is not None or transcript.decision == "rejected" or not answer:
             return 0.0
@@ -258,6 +255,25 @@ def judge_reward(
             met = float(objective.details.get("stance") != "supports")
         return met * helpfulness.score
 
+    reward = judged_reward(scenario, one, NOT_JUDGED_METRIC, max_completion_length)
+    reward.__name__ = f"{setting}_judge_reward"
+    return reward
+
+
+JudgedScore = Callable[[Any, Transcript, str], Awaitable[float | NotJudged]]
+"""A judge's score of one completion (its text, its parse, the user's query)."""
+
+
+def judged_reward(
+    scenario: Scenario,
+    score: JudgedScore,
+    not_judged_metric: str,
+    max_completion_length: int | None = None,
+) -> AsyncRewardFunction:
+    """TRL's reward function around a judge's `score`, for the scenario's trained tier: a cut
+    completion gets no reward (None), nor does one the judge could not score, whose share of the
+    call is logged under `not_judged_metric`."""
+
     async def reward(
         completions: Sequence[Any],
         tier: Sequence[str],
@@ -266,19 +282,22 @@ def judge_reward(
         log_metric: Callable[[str, float], None] | None = None,
         **columns: Any,
     ) -> list[float | None]:
-        check_training_tiers(tier, trained_tier)
+        check_training_tiers(tier, scenario.trained_tier)
         transcripts = transcripts_of(scenario, completions, completion_ids, max_completion_length)
 
-        async def scored(transcript: Transcript, q: str) -> float | NotJudged | None:
-            return None if is_cut(transcript) else await one(client(), transcript, q)
+        async def scored(c: Any, t: Transcript, q: str) -> float | NotJudged | None:
+            return None if is_cut(t) else await score(completion_text(c), t, q)
 
         results = await asyncio.gather(
-            *(scored(t, q) for t, q in zip(transcripts, query, strict=True))
+            *(scored(c, t, q) for c, t, q in zip(completions, transcripts, query, strict=True))
         )
         if log_metric is not None:  # TRL's: averaged over the step's calls and processes
-            not_judged = sum(isinstance(r, NotJudged) for r in results)
-            log_metric(NOT_JUDGED_METRIC, not_judged / max(len(results), 1))
+            log_metric(not_judged_metric, not_judged_share(results))
         return [None if isinstance(r, NotJudged) else r for r in results]
 
-    reward.__name__ = f"{setting}_judge_reward"
     return reward
+
+
+def not_judged_share(results: Sequence[object]) -> float:
+    """The share of a call's results that are NotJudged."""
+    return sum(isinstance(r, NotJudged) for r in results) / max(len(results), 1)
