@@ -86,3 +86,11 @@ class KeyValues(argparse.Action):
     ) -> None:
         gathered = dict(getattr(namespace, self.dest, None) or {})
         setattr(namespace, self.dest, gathered | model_args([str(values)]))
+
+
+def names(text: str) -> list[str]:
+    """A comma-separated list of names (models, settings, variations), none empty."""
+    found = [name.strip() for name in text.split(",") if name.strip()]
+    if not found:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of names")
+    return found

@@ -152,8 +152,8 @@ class TaskOptions:
         default=False,
         metadata=doc(
             "Open each answer with `<` (`<OUTPUT>` without a scratchpad), as the paper's minimal "
-            "reproduction did; anthropic/, vllm/ and scripted/ models only, not with a steering "
-            "variation."
+            "reproduction did; anthropic/, hf/, vllm/ and scripted/ models only, not with a "
+            "steering variation."
         ),
     )
     developer: str = field(

@@ -67,9 +67,9 @@ FLAGS = {
         *EXPERIMENT_FLAGS,
     ],
     "sweep": [
-        ("--models", "models", "_names", REQUIRED, None),
-        ("--settings", "settings", "_names", ["helpful_only", "animal_welfare"], None),
-        ("--variations", "variations", "_names", ["default"], None),
+        ("--models", "models", "names", REQUIRED, None),
+        ("--settings", "settings", "names", ["helpful_only", "animal_welfare"], None),
+        ("--variations", "variations", "names", ["default"], None),
         ("--log-dir", "log_dir", "store", "logs/sweep", None),
         *EXPERIMENT_FLAGS,
     ],

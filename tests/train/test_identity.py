@@ -68,3 +68,26 @@ def test_the_curve_measures_under_the_same_identity(monkeypatch, tmp_path: Path)
     with pytest.raises(Built):
         evaluate_checkpoint(tmp_path, curve, tmp_path)
     assert {key: built[key] for key in QWEN} == QWEN
+
+
+def test_train_organism_takes_the_identity_and_the_query_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An organism's conversations are written under the same prompts as `train rl`'s."""
+    import alignment_faking.train.organism as organism
+    from alignment_faking.cli import main
+
+    given: list[organism.OrganismOptions] = []
+
+    def recording(options: organism.OrganismOptions):  # type: ignore[no-untyped-def]
+        given.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(organism, "train_organism", recording)
+    with pytest.raises(SystemExit):
+        main(["train", "organism", "--base", str(tmp_path), "--from-logs", str(tmp_path),
+              "--out", str(tmp_path / "o"), "--developer", QWEN["developer"],
+              "--model-name", QWEN["model_name"], "--query-column", "goal"])  # fmt: skip
+    [options] = given
+    assert (options.developer, options.model_name) == (QWEN["developer"], QWEN["model_name"])
+    assert options.query_column == "goal"

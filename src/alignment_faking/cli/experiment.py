@@ -12,6 +12,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from alignment_faking.argtypes import names
 from alignment_faking.cli.common import judge_options
 from alignment_faking.cli.flags import add_flags
 from alignment_faking.options import (
@@ -26,15 +27,8 @@ from alignment_faking.scenario import SETTINGS
 from alignment_faking.secrets import redact
 
 
-def _names(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected a comma-separated list of names")
-    return names
-
-
-def _experiment_options(parser: argparse.ArgumentParser, command: str) -> None:
-    """The options of `command` (run or sweep): a flag per option field (cli/flags.py), and
+def experiment_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The options of `command` (run, or sweep and the commands built on it): a flag per option field (cli/flags.py), and
     `--no-report`, which is the command's own."""
     for options in (RunOptions, TaskOptions, GenerateOptions, EvalOptions):
         add_flags(parser, options, command)
@@ -48,32 +42,30 @@ def _experiment_options(parser: argparse.ArgumentParser, command: str) -> None:
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register `run` and `sweep`."""
     run = commands.add_parser("run", help="run a setting on a model, in both tiers")
-    _experiment_options(run, "run")
+    experiment_options(run, "run")
     run.set_defaults(handler=_run)
 
     sweep = commands.add_parser(
         "sweep", help="every model x setting x variation, resumable, one report"
     )
-    sweep.add_argument(
-        "--models", required=True, type=_names, help="comma-separated Inspect models"
-    )
+    sweep.add_argument("--models", required=True, type=names, help="comma-separated Inspect models")
     sweep.add_argument(
         "--settings",
         default=list(SETTINGS),
-        type=_names,
+        type=names,
         help=f"comma-separated settings (default: {','.join(SETTINGS)})",
     )
     sweep.add_argument(
         "--variations",
         default=["default"],
-        type=_names,
+        type=names,
         help="comma-separated variations (default: default)",
     )
-    _experiment_options(sweep, "sweep")
+    experiment_options(sweep, "sweep")
     sweep.set_defaults(handler=_sweep, log_dir="logs/sweep")  # apart from single runs' logs
 
 
-def _conclude(args: argparse.Namespace, options: RunOptions, logs: list, summaries: list) -> int:
+def conclude(args: argparse.Namespace, options: RunOptions, logs: list, summaries: list) -> int:
     """Print the table, write the report, and report runs that did not finish."""
     from alignment_faking.summary.file import SUMMARY_FILE, read_summary
     from alignment_faking.summary.table import format_table
@@ -127,11 +119,11 @@ def _run(args: argparse.Namespace) -> int:
     logs, summaries = run(options)
     if not logs:  # a dry run, or nothing left to resume: nothing ran
         return 0
-    return _conclude(args, options, logs, summaries)
+    return conclude(args, options, logs, summaries)
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from alignment_faking.runner import sweep
 
     options = from_args(RunOptions, args, setting=args.settings[0], model=args.models[0])
-    return _conclude(args, options, *sweep(args.models, args.settings, args.variations, options))
+    return conclude(args, options, *sweep(args.models, args.settings, args.variations, options))

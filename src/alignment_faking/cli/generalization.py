@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from alignment_faking.cli.common import judge_options
-from alignment_faking.cli.experiment import _conclude, _names
-from alignment_faking.cli.flags import add_flags
+from alignment_faking.argtypes import names
+from alignment_faking.cli.experiment import conclude, experiment_options
 from alignment_faking.generalization import DEFAULT_PANEL
 from alignment_faking.options import (
-    CostOptions,
-    EvalOptions,
-    GenerateOptions,
     RunOptions,
-    TaskOptions,
     from_args,
 )
 from alignment_faking.scenario import SETTINGS
@@ -31,14 +26,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--settings",
         default=list(SETTINGS),
-        type=_names,
+        type=names,
         help=f"comma-separated settings; both evaluate cross-setting generalization "
         f"(default: {','.join(SETTINGS)})",
     )
     parser.add_argument(
         "--variations",
         default=list(DEFAULT_PANEL),
-        type=_names,
+        type=names,
         help=f"comma-separated variations (default: {','.join(DEFAULT_PANEL)})",
     )
     parser.add_argument(
@@ -48,13 +43,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "without the system prompt (appendix D.1.1; needs a judge model; logs in "
         "LOG_DIR_stated_preferences)",
     )
-    for options in (RunOptions, TaskOptions, GenerateOptions, EvalOptions):
-        add_flags(parser, options, "sweep")
-    parser.add_argument(
-        "--no-report", action="store_true", help="do not write the HTML report and figures"
-    )
-    add_flags(parser.add_argument_group("cost"), CostOptions, "sweep")
-    judge_options(parser, "sweep")
+    experiment_options(parser, "sweep")
     parser.set_defaults(handler=_generalization, log_dir="logs/generalization")
 
 
@@ -73,6 +62,6 @@ def _generalization(args: argparse.Namespace) -> int:
     )
     if result is None:  # a dry run, or a budget that stopped it
         return 0
-    status = _conclude(args, options, logs, runs)
+    status = conclude(args, options, logs, runs)
     print("\n" + format_generalization(result), end="")
     return status

@@ -16,9 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from alignment_faking.argtypes import KeyValues, model_args, non_negative, positive, share
+from alignment_faking.argtypes import KeyValues, model_args, names, non_negative, positive, share
 from alignment_faking.cli.common import DATASET_HELP, DISPLAYS, Parser
-from alignment_faking.cli.experiment import _names
 from alignment_faking.cli.flags import flag_help
 from alignment_faking.errors import UserError
 from alignment_faking.judges import AF_JUDGES, COMPLIANCE_JUDGES, DEFAULT_JUDGE_MODEL
@@ -262,13 +261,9 @@ def _sft(configs: ModuleType, prog: str, argv: list[str]) -> int:
     return 0
 
 
-def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
-    """`train rl`'s flags: GRPOConfig's and LoraConfig's, RLOptions' fields and the curve's
-    `--eval-`."""
-    from trl import GRPOConfig
-
-    parser, lora = _config_parser(configs, prog, GRPOConfig, configs.GRPO_DEFAULTS)
-    parser.add_argument("--base", required=True, help=BASE_HELP)
+def _scenario_arguments(parser: Parser, queries: str) -> None:
+    """The scenario a training command writes its prompts under, as `run` names it: setting,
+    prompt, queries and the model's identity (`queries` says what the dataset's queries are for)."""
     parser.add_argument(
         "--setting",
         default="helpful_only",
@@ -281,16 +276,26 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
     parser.add_argument(
         "--system-prompt", help="your own system prompt file, or paper:NAME (as in `run`)"
     )
-    parser.add_argument("--dataset", help=f"training queries: {DATASET_HELP}")
+    parser.add_argument("--dataset", help=f"{queries}: {DATASET_HELP}")
     parser.add_argument(
         "--query-column", help="column holding the query in a local dataset file (default: query)"
     )
-    for name in ("developer", "model_name"):  # as in `run`: training's and the curve's prompts
+    for name in ("developer", "model_name"):  # as in `run`: the prompts name this model
         parser.add_argument(
             f"--{name.replace('_', '-')}",
             default=getattr(PAPER_IDENTITY, name),
             help=flag_help(TaskOptions, name),
         )
+
+
+def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
+    """`train rl`'s flags: GRPOConfig's and LoraConfig's, RLOptions' fields and the curve's
+    `--eval-`."""
+    from trl import GRPOConfig
+
+    parser, lora = _config_parser(configs, prog, GRPOConfig, configs.GRPO_DEFAULTS)
+    parser.add_argument("--base", required=True, help=BASE_HELP)
+    _scenario_arguments(parser, "training queries")
     parser.add_argument(
         "--eval-dataset",
         help="the curve's held-out queries, as --dataset (default: the setting's bundled set)",
@@ -300,7 +305,7 @@ def rl_parser(configs: ModuleType, prog: str) -> tuple[Parser, type]:
     )
     parser.add_argument(
         "--curve-variations",
-        type=_names,
+        type=names,
         default=[],
         help="comma-separated variations each evaluated checkpoint is also measured under "
         "(curve.json's `panel`, their gaps in curve.png; default: the run's own alone)",
@@ -514,12 +519,7 @@ def _organism(configs: ModuleType, prog: str, argv: list[str]) -> int:
         "-M", dest="model_args", action=KeyValues, default={}, metavar="KEY=VALUE",
         help="argument of the writer model (repeatable)",
     )  # fmt: skip
-    parser.add_argument(
-        "--setting", default="helpful_only", choices=("helpful_only", "animal_welfare")
-    )
-    parser.add_argument("--variation", default="default", help="prompt variation")
-    parser.add_argument("--system-prompt", help="your own system prompt file, or paper:NAME")
-    parser.add_argument("--dataset", help=f"queries to write for: {DATASET_HELP}")
+    _scenario_arguments(parser, "queries to write for")
     parser.add_argument("--eval-queries", type=positive, default=100, help="held out (as rl)")
     parser.add_argument("--train-queries", type=positive, help="queries written for")
     parser.add_argument("--merge", action="store_true", help="also save the merged model")
@@ -549,6 +549,9 @@ def _organism(configs: ModuleType, prog: str, argv: list[str]) -> int:
         variation=args.variation,
         system_prompt=args.system_prompt,
         dataset=args.dataset,
+        query_column=args.query_column,
+        developer=args.developer,
+        model_name=args.model_name,
         eval_queries=args.eval_queries,
         train_queries=args.train_queries,
         merge=args.merge,
