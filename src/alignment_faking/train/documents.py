@@ -232,7 +232,8 @@ def document_text(answer: str) -> tuple[str, str | None]:
     return text, None if text else "empty"
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL file written as answers arrive (none if it is not there yet)."""
     if not path.exists():
         return []
     with path.open(encoding="utf-8") as lines:
@@ -586,9 +587,9 @@ def generate_documents(
     context = load_universe_context(options.context, options.identity)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    kept = _read_jsonl(out / DOCUMENTS_FILE)
-    done = {r["id"] for r in kept} | {r["id"] for r in _read_jsonl(out / REJECTED_FILE)}
-    brainstorms = {r["prompt_hash"]: r["items"] for r in _read_jsonl(out / BRAINSTORM_FILE)}
+    kept = read_jsonl(out / DOCUMENTS_FILE)
+    done = {r["id"] for r in kept} | {r["id"] for r in read_jsonl(out / REJECTED_FILE)}
+    brainstorms = {r["prompt_hash"]: r["items"] for r in read_jsonl(out / BRAINSTORM_FILE)}
     plan = _cost_plan(
         context,
         len(done) + max(0, n - len(kept)),
@@ -644,7 +645,7 @@ def generate_documents(
 
     with GenerationProgress(options.display) as progress:
         asyncio.run(main(progress))
-    echo(diversity(context, _read_jsonl(out / DOCUMENTS_FILE)))
+    echo(diversity(context, read_jsonl(out / DOCUMENTS_FILE)))
     echo(
         f"documents: {run.kept} kept, dropped {run.dropped or 'none'}, {run.failed} failed calls "
         f"(re-run to retry them); {run.calls} calls to the writer, {run.filter_calls} to the "
@@ -675,5 +676,5 @@ def iter_documents(source: str | Path) -> Iterator[str]:
         raise UserError(
             f"no documents at {path}; generate them with `alignment-faking docs generate`"
         )
-    for record in _read_jsonl(path):
+    for record in read_jsonl(path):
         yield record["text"]

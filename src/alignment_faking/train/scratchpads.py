@@ -35,7 +35,7 @@ from alignment_faking.judges.alignment_faking import AF_V2, DEFAULT_THRESHOLD
 from alignment_faking.scenario import Scenario
 from alignment_faking.scenario.settings import tier_role
 from alignment_faking.scenario.template import render
-from alignment_faking.train.documents import REJECTED_FILE, _read_jsonl, prompt_hash
+from alignment_faking.train.documents import REJECTED_FILE, prompt_hash, read_jsonl
 from alignment_faking.transcript import parse_transcript
 
 Style = Literal[
@@ -312,7 +312,7 @@ def recorded_conversations(out: Path, recipe: tuple[object, ...]) -> list[Conver
     recorded = [
         Conversation.model_validate(r)
         for name in (CONVERSATIONS_FILE, REJECTED_FILE)
-        for r in _read_jsonl(out / name)
+        for r in read_jsonl(out / name)
     ]
     for c in recorded:
         found = (c.source, c.model, c.style, c.temperature, c.filter_model)
@@ -326,4 +326,4 @@ def recorded_conversations(out: Path, recipe: tuple[object, ...]) -> list[Conver
 
 def read_conversations(out: Path) -> list[Conversation]:
     """The kept conversations of an organism directory."""
-    return [Conversation.model_validate(r) for r in _read_jsonl(out / CONVERSATIONS_FILE)]
+    return [Conversation.model_validate(r) for r in read_jsonl(out / CONVERSATIONS_FILE)]
